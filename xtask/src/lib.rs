@@ -1,0 +1,68 @@
+//! `cargo xtask codegen`: `openapi/vlens.yaml` → `client/src/generated.rs` (progenitor) and
+//! `client/src/generated_spec.rs` (error codes, envelopes and the operation table).
+//!
+//! The steps, each in its own module:
+//! 1. [`spec`] reads the YAML and checks up front for what progenitor would panic on or
+//!    silently get wrong, naming the operation or schema at fault;
+//! 2. [`adjust`] removes, in memory, the header parameters the client's hand layer adds once;
+//! 3. [`generate`] runs progenitor with deliberate settings and renders the code;
+//! 4. [`meta`] renders what the spec says beyond types and methods;
+//! 5. [`codegen`] writes the files, or with `--check` compares them.
+
+pub mod adjust;
+pub mod codegen;
+pub mod generate;
+pub mod meta;
+pub mod spec;
+pub mod workspace;
+
+use std::path::PathBuf;
+
+pub use codegen::{Mode, Outcome, run};
+pub use workspace::Layout;
+
+/// Everything codegen can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No `Cargo.toml` with `[workspace]` above the start directory.
+    #[error("no Cargo workspace found at or above {}", start.display())]
+    NoWorkspace {
+        /// Where the search started.
+        start: PathBuf,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The spec is not valid YAML, or not an OpenAPI 3.0 document.
+    #[error("{}: {message}", path.display())]
+    SpecSyntax {
+        /// The spec file.
+        path: PathBuf,
+        /// What is wrong, with line and column or the document path.
+        message: String,
+    },
+    /// The spec parses but the generator cannot take it; one line per problem.
+    #[error("{} cannot be generated:\n{}", path.display(), problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    SpecProblems {
+        /// The spec file.
+        path: PathBuf,
+        /// Each problem, naming the operation or schema at fault.
+        problems: Vec<String>,
+    },
+    /// progenitor refused the spec.
+    #[error("progenitor rejected the spec: {0}")]
+    Generator(#[from] progenitor::Error),
+    /// The generated tokens are not valid Rust (a generator bug).
+    #[error("generated code for {file} does not parse: {source}")]
+    Render {
+        /// The output file.
+        file: &'static str,
+        /// The parser's error.
+        source: syn::Error,
+    },
+}

@@ -1,0 +1,381 @@
+//! `client/src/generated_spec.rs`: what the spec says beyond types and methods.
+//!
+//! - `KnownErrorCode`, from the root `x-vlens-error-codes` table;
+//! - `impl Envelope` for every envelope type (the schemas the `200` responses name), so the hand
+//!   layer can turn any reply into `Result<data, ApiError>` without a hand-kept list of types;
+//! - `OPERATIONS`, one entry per operation: method, path, token kind, business error codes, and
+//!   decoders into the generated request and response types (the conformance harness decodes
+//!   raw replies with them).
+//!
+//! Type names come from progenitor's own type space, so they cannot drift from generated.rs.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::Value;
+use typify::{TypeDetails, TypeSpace};
+
+use crate::Error;
+use crate::spec::{METHODS, Spec};
+
+/// Renders the tokens of generated_spec.rs.
+pub fn tokens(
+    spec: &Spec,
+    types: &TypeSpace,
+    path: &std::path::Path,
+) -> Result<TokenStream, Error> {
+    let mut problems = Vec::new();
+    let codes = error_codes(&spec.raw);
+    let operations = operations(&spec.raw);
+
+    let error_enum = error_code_tokens(&codes);
+    let mut envelope_names: Vec<&str> = operations.iter().map(|op| op.response.as_str()).collect();
+    envelope_names.push("ApiOutputError");
+    envelope_names.sort_unstable();
+    envelope_names.dedup();
+    let envelopes: Vec<TokenStream> = envelope_names
+        .iter()
+        .filter_map(|name| match envelope_impl(types, name) {
+            Ok(tokens) => Some(tokens),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        })
+        .collect();
+    let operation_table = operation_table_tokens(&operations, types, &mut problems);
+
+    if !problems.is_empty() {
+        return Err(Error::SpecProblems {
+            path: path.to_path_buf(),
+            problems,
+        });
+    }
+    Ok(quote! {
+        use crate::envelope::Envelope;
+        use crate::generated::types;
+        use crate::spec::{ErrorCodeSource, Operation, TokenKind};
+
+        #error_enum
+        #operation_table
+        #(#envelopes)*
+    })
+}
+
+struct ErrorCodeEntry {
+    code: i32,
+    name: String,
+    http_status: u16,
+    message: String,
+    description: String,
+    from_docs: bool,
+}
+
+fn error_codes(doc: &Value) -> Vec<ErrorCodeEntry> {
+    // spec::check has already validated every field, so absent values cannot occur here; the
+    // defaults only keep this function total.
+    doc.get("x-vlens-error-codes")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| ErrorCodeEntry {
+                    code: e
+                        .get("code")
+                        .and_then(Value::as_i64)
+                        .and_then(|c| i32::try_from(c).ok())
+                        .unwrap_or_default(),
+                    name: str_field(e, "name"),
+                    http_status: e
+                        .get("httpStatus")
+                        .and_then(Value::as_u64)
+                        .and_then(|s| u16::try_from(s).ok())
+                        .unwrap_or(200),
+                    message: str_field(e, "message"),
+                    description: str_field(e, "description"),
+                    from_docs: e.get("source").and_then(Value::as_str) == Some("vlens-docs"),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn str_field(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn error_code_tokens(codes: &[ErrorCodeEntry]) -> TokenStream {
+    let variants: Vec<_> = codes.iter().map(|c| format_ident!("{}", c.name)).collect();
+    let docs: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            let origin = if c.from_docs {
+                "published by Vlens"
+            } else {
+                "this project's own"
+            };
+            format!(
+                "`{}` (HTTP {}, {origin}): \"{}\" {}",
+                c.code, c.http_status, c.message, c.description
+            )
+        })
+        .collect();
+    let numbers: Vec<Literal> = codes
+        .iter()
+        .map(|c| Literal::i32_unsuffixed(c.code))
+        .collect();
+    let names: Vec<&str> = codes.iter().map(|c| c.name.as_str()).collect();
+    let messages: Vec<&str> = codes.iter().map(|c| c.message.as_str()).collect();
+    let statuses: Vec<Literal> = codes
+        .iter()
+        .map(|c| Literal::u16_unsuffixed(c.http_status))
+        .collect();
+    let sources: Vec<TokenStream> = codes
+        .iter()
+        .map(|c| {
+            if c.from_docs {
+                quote!(ErrorCodeSource::VlensDocs)
+            } else {
+                quote!(ErrorCodeSource::Project)
+            }
+        })
+        .collect();
+    let count = Literal::usize_unsuffixed(codes.len());
+    quote! {
+        /// Every error code the spec names (its root `x-vlens-error-codes` table).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum KnownErrorCode {
+            #( #[doc = #docs] #variants, )*
+        }
+
+        impl KnownErrorCode {
+            /// All codes, in the spec's order.
+            pub const ALL: [KnownErrorCode; #count] = [ #( KnownErrorCode::#variants, )* ];
+
+            /// The numeric `error_code`.
+            pub const fn code(self) -> i32 {
+                match self { #( KnownErrorCode::#variants => #numbers, )* }
+            }
+
+            /// The code with this number, if the spec names it.
+            pub const fn from_code(code: i32) -> Option<Self> {
+                match code { #( #numbers => Some(KnownErrorCode::#variants), )* _ => None }
+            }
+
+            /// The spec's name for the code (the variant's name).
+            pub const fn name(self) -> &'static str {
+                match self { #( KnownErrorCode::#variants => #names, )* }
+            }
+
+            /// The code with this name, if the spec names it.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { #( #names => Some(KnownErrorCode::#variants), )* _ => None }
+            }
+
+            /// The documented `error_message`.
+            pub const fn message(self) -> &'static str {
+                match self { #( KnownErrorCode::#variants => #messages, )* }
+            }
+
+            /// The HTTP status the code arrives with (200 for business errors).
+            pub const fn http_status(self) -> u16 {
+                match self { #( KnownErrorCode::#variants => #statuses, )* }
+            }
+
+            /// Whether Vlens publishes the code or this project defined it.
+            pub const fn source(self) -> ErrorCodeSource {
+                match self { #( KnownErrorCode::#variants => #sources, )* }
+            }
+        }
+    }
+}
+
+struct OperationEntry {
+    id: String,
+    method: String,
+    path: String,
+    token: Option<String>,
+    error_codes: Vec<String>,
+    response: String,
+    request: Option<String>,
+}
+
+fn operations(doc: &Value) -> Vec<OperationEntry> {
+    let mut out = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
+    for (path, item) in paths {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let schema_name = |pointer: &str| {
+                op.pointer(pointer)
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                    .map(str::to_string)
+            };
+            out.push(OperationEntry {
+                id: str_field(op, "operationId"),
+                method: method.to_uppercase(),
+                path: path.clone(),
+                token: op
+                    .get("x-vlens-token")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                error_codes: op
+                    .get("x-vlens-error-codes")
+                    .and_then(Value::as_array)
+                    .map(|names| {
+                        names
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                response: schema_name("/responses/200/content/application~1json/schema/$ref")
+                    .unwrap_or_default(),
+                request: schema_name("/requestBody/content/application~1json/schema/$ref"),
+            });
+        }
+    }
+    out
+}
+
+fn operation_table_tokens(
+    operations: &[OperationEntry],
+    types: &TypeSpace,
+    problems: &mut Vec<String>,
+) -> TokenStream {
+    let count = Literal::usize_unsuffixed(operations.len());
+    let entries: Vec<TokenStream> = operations
+        .iter()
+        .map(|op| {
+            let OperationEntry {
+                id, method, path, ..
+            } = op;
+            let token = match op.token.as_deref() {
+                None => quote!(TokenKind::None),
+                Some("user") => quote!(TokenKind::User),
+                Some("admin") => quote!(TokenKind::Admin),
+                Some("user-or-admin") => quote!(TokenKind::UserOrAdmin),
+                _ => quote!(TokenKind::UserOptional),
+            };
+            let codes: Vec<_> = op
+                .error_codes
+                .iter()
+                .map(|c| format_ident!("{}", c))
+                .collect();
+            let response_name = &op.response;
+            let response_type = named_type(types, response_name).unwrap_or_else(|| {
+                problems.push(format!(
+                    "operation `{id}`: no generated type for schema `{response_name}`"
+                ));
+                quote!(())
+            });
+            let (request_name, decode_request) = match &op.request {
+                Some(name) => match named_type(types, name) {
+                    Some(ty) => (
+                        quote!(Some(#name)),
+                        quote!(Some(crate::spec::decode_as::<#ty>)),
+                    ),
+                    None => {
+                        problems.push(format!(
+                            "operation `{id}`: no generated type for schema `{name}`"
+                        ));
+                        (quote!(None), quote!(None))
+                    }
+                },
+                None => (quote!(None), quote!(None)),
+            };
+            quote! {
+                Operation {
+                    id: #id,
+                    method: #method,
+                    path: #path,
+                    token: #token,
+                    error_codes: &[ #( KnownErrorCode::#codes, )* ],
+                    response_schema: #response_name,
+                    request_schema: #request_name,
+                    decode_response: crate::spec::decode_as::<#response_type>,
+                    decode_request: #decode_request,
+                }
+            }
+        })
+        .collect();
+    quote! {
+        /// Every operation of the spec, in the spec's order.
+        pub static OPERATIONS: [Operation; #count] = [ #( #entries, )* ];
+    }
+}
+
+/// The generated type for a component schema, as a path (`types::Name`).
+fn named_type(types: &TypeSpace, schema: &str) -> Option<TokenStream> {
+    types
+        .iter_types()
+        .find(|t| t.name() == schema)
+        .map(|t| t.ident())
+}
+
+/// `impl Envelope` for one envelope type, with `Data` the type inside `data`'s Option.
+fn envelope_impl(types: &TypeSpace, name: &str) -> Result<TokenStream, String> {
+    let ty = types
+        .iter_types()
+        .find(|t| t.name() == name)
+        .ok_or_else(|| format!("schema `{name}`: no generated type"))?;
+    let TypeDetails::Struct(details) = ty.details() else {
+        return Err(format!(
+            "schema `{name}` is not an object, so it is not an envelope"
+        ));
+    };
+    let fields: Vec<(String, typify::TypeId)> = details
+        .properties()
+        .map(|(n, id)| (n.to_string(), id))
+        .collect();
+    for required in ["data", "error_code", "error_message", "error_descriptions"] {
+        if !fields.iter().any(|(n, _)| n == required) {
+            return Err(format!(
+                "schema `{name}` has no `{required}`, so it is not an envelope"
+            ));
+        }
+    }
+    let ident = ty.ident();
+    let data_id = fields
+        .iter()
+        .find(|(n, _)| n == "data")
+        .map(|(_, id)| id.clone())
+        .ok_or_else(|| format!("schema `{name}` has no `data`"))?;
+    let data = types
+        .get_type(&data_id)
+        .map_err(|e| format!("schema `{name}`: {e}"))?;
+    // `data` is required and nullable, so typify makes it an Option; an untyped `data` (the
+    // error envelope) is a serde_json::Value whose null means "no data".
+    let (data_type, into_data) = match data.details() {
+        TypeDetails::Option(inner) => {
+            let inner = types
+                .get_type(&inner)
+                .map_err(|e| format!("schema `{name}`: {e}"))?;
+            (inner.ident(), quote!(self.data))
+        }
+        _ => (
+            data.ident(),
+            quote!(if self.data.is_null() {
+                None
+            } else {
+                Some(self.data)
+            }),
+        ),
+    };
+    Ok(quote! {
+        impl Envelope for #ident {
+            type Data = #data_type;
+            fn error_code(&self) -> Option<i32> { self.error_code }
+            fn error_message(&self) -> Option<&str> { self.error_message.as_deref() }
+            fn error_descriptions(&self) -> &::serde_json::Value { &self.error_descriptions }
+            fn into_data(self) -> Option<Self::Data> { #into_data }
+        }
+    })
+}
