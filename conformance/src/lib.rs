@@ -1,0 +1,1 @@
+//! YAML conformance cases run against any Vlens base URL (default: the embedded sandbox).

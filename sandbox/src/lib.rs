@@ -1,0 +1,1 @@
+//! A stateful local Vlens that follows the documented business rules.
