@@ -471,6 +471,9 @@ mod tests {
     #[test]
     fn malformed_json_names_the_body() {
         assert_eq!(problem(r#"{"scanTransaction": "#).field, "body");
-        assert_eq!(problem(r#"{} trailing"#).field, "body");
+        assert_eq!(
+            problem(r#"{"scanTransaction": {"face_1": "a"}} trailing"#).field,
+            "body"
+        );
     }
 }
