@@ -1,0 +1,299 @@
+//! YAML with a position on every node.
+//!
+//! Case files are read in two passes: serde-saphyr (panic-free, rejects duplicate keys) parses
+//! the text into [`Node`]s, each carrying its line and column (`Spanned`), and `case.rs`
+//! interprets the tree by hand. Interpreting by hand rather than with `#[derive(Deserialize)]`
+//! keeps a precise position for every problem (an untagged enum or `flatten` loses it) and lets
+//! the messages say what a case author needs to hear.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+/// A line and column (1-based); 0:0 when unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
+pub struct Pos {
+    /// The line, from 1.
+    pub line: u64,
+    /// The column, from 1.
+    pub column: u64,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// A YAML node and where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The value.
+    pub value: NodeValue,
+    /// Where it is in the file.
+    pub at: Pos,
+}
+
+/// A YAML value whose children keep their positions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeValue {
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer or a float.
+    Number(serde_json::Number),
+    /// A string.
+    String(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in file order.
+    Map(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// A node made in code (no position).
+    pub fn new(value: NodeValue) -> Node {
+        Node {
+            value,
+            at: Pos::default(),
+        }
+    }
+
+    /// What kind of value it is, for messages.
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            NodeValue::Null => "null",
+            NodeValue::Bool(_) => "a boolean",
+            NodeValue::Number(_) => "a number",
+            NodeValue::String(_) => "a string",
+            NodeValue::Seq(_) => "a list",
+            NodeValue::Map(_) => "a mapping",
+        }
+    }
+
+    /// The string, if it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            NodeValue::String(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The node as plain JSON (positions dropped).
+    pub fn to_json(&self) -> Value {
+        match &self.value {
+            NodeValue::Null => Value::Null,
+            NodeValue::Bool(b) => Value::Bool(*b),
+            NodeValue::Number(n) => Value::Number(n.clone()),
+            NodeValue::String(s) => Value::String(s.clone()),
+            NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(key, node)| (key.clone(), node.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Calls `visit` with this node and every node inside it, with its JSON pointer relative to
+    /// this node.
+    pub fn walk<'n>(&'n self, pointer: &str, visit: &mut impl FnMut(&str, &'n Node)) {
+        visit(pointer, self);
+        match &self.value {
+            NodeValue::Seq(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    item.walk(&format!("{pointer}/{index}"), visit);
+                }
+            }
+            NodeValue::Map(entries) => {
+                for (key, node) in entries {
+                    let token = key.replace('~', "~0").replace('/', "~1");
+                    node.walk(&format!("{pointer}/{token}"), visit);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+        let spanned = Spanned::<NodeValue>::deserialize(deserializer)?;
+        Ok(Node {
+            value: spanned.value,
+            at: Pos {
+                line: spanned.referenced.line(),
+                column: spanned.referenced.column(),
+            },
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<NodeValue, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = NodeValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<NodeValue, E> {
+        Ok(NodeValue::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<NodeValue, E> {
+        Ok(NodeValue::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<NodeValue, D::Error> {
+        NodeValue::deserialize(deserializer)
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<NodeValue, E> {
+        Ok(NodeValue::Bool(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<NodeValue, E> {
+        Ok(NodeValue::Number(value.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<NodeValue, E> {
+        Ok(NodeValue::Number(value.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<NodeValue, E> {
+        serde_json::Number::from_f64(value)
+            .map(NodeValue::Number)
+            .ok_or_else(|| E::custom("a number that is not finite (.nan or .inf) is not allowed"))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<NodeValue, E> {
+        Ok(NodeValue::String(value.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, value: String) -> Result<NodeValue, E> {
+        Ok(NodeValue::String(value))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodeValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Node>()? {
+            items.push(item);
+        }
+        Ok(NodeValue::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeValue, A::Error> {
+        let mut entries: Vec<(String, Node)> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value::<Node>()?;
+            if entries.iter().any(|(known, _)| *known == key) {
+                // serde-saphyr already rejects duplicate keys; this keeps the promise if its
+                // policy ever changes.
+                return Err(de::Error::custom(format!(
+                    "duplicate key `{key}` (line {})",
+                    value.at.line
+                )));
+            }
+            entries.push((key, value));
+        }
+        Ok(NodeValue::Map(entries))
+    }
+}
+
+/// A YAML text that could not be parsed: where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseProblem {
+    /// Where, when the parser knows.
+    pub at: Pos,
+    /// The parser's message, on one line.
+    pub message: String,
+}
+
+/// Parses a YAML document into positioned nodes; an empty document is `Null`.
+pub fn parse(text: &str) -> Result<Node, ParseProblem> {
+    if text.trim().is_empty() {
+        return Ok(Node::new(NodeValue::Null));
+    }
+    serde_saphyr::from_str::<Node>(text).map_err(|error| {
+        let at = error
+            .location()
+            .map(|location| Pos {
+                line: location.line(),
+                column: location.column(),
+            })
+            .unwrap_or_default();
+        ParseProblem {
+            at,
+            message: first_line(&error.to_string()),
+        }
+    })
+}
+
+/// serde-saphyr's messages may carry a rendered snippet after the first line; the position is
+/// reported separately, so keep the sentence.
+fn first_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("unreadable YAML")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodes_keep_positions() {
+        let node = parse("a:\n  b: [1, two]\n").unwrap();
+        let NodeValue::Map(entries) = &node.value else {
+            panic!("{node:?}")
+        };
+        let (_, b_parent) = &entries[0];
+        let NodeValue::Map(inner) = &b_parent.value else {
+            panic!()
+        };
+        let (_, list) = &inner[0];
+        assert_eq!(list.at, Pos { line: 2, column: 6 });
+        let NodeValue::Seq(items) = &list.value else {
+            panic!()
+        };
+        assert_eq!(
+            items[1].at,
+            Pos {
+                line: 2,
+                column: 10
+            }
+        );
+        assert_eq!(node.to_json(), serde_json::json!({"a": {"b": [1, "two"]}}));
+    }
+
+    #[test]
+    fn duplicate_keys_and_bad_yaml_are_problems_with_positions() {
+        let problem = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(problem.at.line, 3, "{problem:?}");
+        assert!(problem.message.contains("uplicate"), "{problem:?}");
+        let problem = parse("a: [1, 2\nb: 3\n").unwrap_err();
+        assert!(problem.at.line >= 1, "{problem:?}");
+        let problem = parse("a: b: c\n").unwrap_err();
+        assert_eq!(problem.at.line, 1, "{problem:?}");
+    }
+
+    #[test]
+    fn empty_text_is_null() {
+        assert_eq!(parse("  \n").unwrap().value, NodeValue::Null);
+    }
+}
