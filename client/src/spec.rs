@@ -54,9 +54,17 @@ pub struct Operation {
     pub decode_request: Option<Decoder>,
 }
 
-/// The operation with this operationId.
+/// The operation with this operationId (`check-eligibility`) or generated method name
+/// (`check_eligibility`, which is what progenitor passes to the client hooks).
 pub fn operation(id: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| op.id == id)
+    OPERATIONS.iter().find(|op| {
+        op.id.len() == id.len()
+            && op
+                .id
+                .bytes()
+                .zip(id.bytes())
+                .all(|(a, b)| a == b || (a == b'-' && b == b'_'))
+    })
 }
 
 /// JSON that does not decode into a generated type.

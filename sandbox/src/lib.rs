@@ -1,1 +1,37 @@
-//! A stateful local Vlens that follows the documented business rules.
+//! `vlens-sandbox`: a stateful local Vlens that follows the documented business rules.
+//!
+//! Start one in-process with [`start`]; it binds an ephemeral port when `port` is 0, keeps
+//! everything in memory and is ready in milliseconds:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), vlens_sandbox::StartError> {
+//! let sandbox = vlens_sandbox::start(vlens_sandbox::SandboxConfig::default()).await?;
+//! println!("{}", sandbox.base_url());
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Every operation of `openapi/vlens.yaml` is served with the rules and decisions recorded
+//! there; the test helpers of `openapi/sandbox-control.yaml` live under `/__sandbox`.
+
+mod auth;
+pub mod catalogue;
+mod config;
+pub mod control;
+pub mod defaults;
+mod error;
+mod geo;
+mod handlers;
+mod http;
+mod images;
+mod otp;
+mod pdf;
+mod redact;
+mod security_hash;
+mod server;
+mod store;
+mod validate;
+
+pub use config::{ObservedResponse, ResponseObserver, SandboxConfig};
+pub use geo::{destination_point, distance_km};
+pub use server::{RunningSandbox, StartError, start};

@@ -1,0 +1,58 @@
+//! The documented defaults: tenants, credentials, limits and the product ids.
+//!
+//! These are the values `sandbox/README.md` and `vlens-sandbox --help` list; the conformance
+//! harness and tests use them instead of repeating literals.
+
+/// The `Default` tenant (id 1).
+pub const DEFAULT_TENANT_ID: i32 = 1;
+/// The `Default` tenant's name (the `TenancyName` of admin login).
+pub const DEFAULT_TENANCY_NAME: &str = "Default";
+/// The `Default` tenant's ApiKey (`--api-key` replaces it).
+pub const DEFAULT_API_KEY: &str = "sandbox-api-key";
+/// The second built-in tenant (id 2), so that isolation can be tested out of the box.
+pub const OTHER_TENANT_ID: i32 = 2;
+/// The second tenant's name.
+pub const OTHER_TENANCY_NAME: &str = "Other";
+/// The second tenant's ApiKey.
+pub const OTHER_API_KEY: &str = "sandbox-other-api-key";
+/// Every tenant's admin user name.
+pub const ADMIN_USER_NAME: &str = "admin";
+/// Every tenant's admin password.
+pub const ADMIN_PASSWORD: &str = "123qwe";
+/// The admin's user id in every tenant.
+pub const ADMIN_USER_ID: i64 = 1;
+
+/// "Personal Loan": approved automatically on creation, no payment check.
+pub const PERSONAL_LOAN_TYPE_ID: i32 = 414;
+/// "Commercial Lease Agreement": stays Pending Approval until approved through the control
+/// API; has the payment check.
+pub const COMMERCIAL_LEASE_TYPE_ID: i32 = 415;
+
+/// Where a user created by the control API registered, unless told otherwise (Cairo).
+pub const DEFAULT_LATITUDE: f64 = 30.0444;
+/// See [`DEFAULT_LATITUDE`].
+pub const DEFAULT_LONGITUDE: f64 = 31.2357;
+
+/// StepRequestOtp beyond this distance from the last active location needs re-validation.
+pub const MAX_ACTIVATION_DISTANCE_KM: f64 = 80.0;
+/// OTP lifetime.
+pub const OTP_LIFETIME_SECONDS: i64 = 300;
+/// Wrong codes after which an OTP is dead.
+pub const OTP_MAX_WRONG_ATTEMPTS: u32 = 5;
+/// OTP length in digits.
+pub const OTP_DIGITS: usize = 6;
+/// Access tokens (user and admin) live this long.
+pub const ACCESS_TOKEN_LIFETIME_SECONDS: i64 = 86_400;
+/// Refresh tokens live this long.
+pub const REFRESH_TOKEN_LIFETIME_SECONDS: i64 = 604_800;
+/// Iframe session and invitation tokens live this long.
+pub const SESSION_TOKEN_LIFETIME_SECONDS: i64 = 3_600;
+/// Signing links (and their SecurityHash) live this long.
+pub const SIGNING_LINK_LIFETIME_SECONDS: i64 = 900;
+/// The largest request body.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The largest decoded image.
+pub const MAX_IMAGE_BYTES: usize = 512_000;
+/// Expired OTPs are kept this long past expiry (so a late attempt still says OtpExpired),
+/// then purged.
+pub const EXPIRED_OTP_GRACE_SECONDS: i64 = 600;

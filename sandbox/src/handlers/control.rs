@@ -1,0 +1,280 @@
+//! The control API (`/__sandbox`): fixtures, the OTP outbox, status changes, the clock, reset
+//! and OAuth ID tokens. Each acts within the ApiKey's tenant.
+
+use std::collections::HashSet;
+
+use axum::Json;
+use axum::extract::State;
+use rand::Rng;
+use vlens_client::types::GeoLocation;
+
+use super::views;
+use crate::auth;
+use crate::control::*;
+use crate::defaults;
+use crate::error::{ApiError, ApiResult, FieldProblem};
+use crate::http::AppState;
+use crate::http::extract::{
+    ApiKeyTenant, JsonBody, OptionalJsonBody, PathParam, QueryMap, parse_uuid,
+};
+use crate::images;
+use crate::redact::Secret;
+use crate::store::{Liveness, StoredImage, Transaction, User};
+use crate::validate::{self, Problems};
+
+type Reply<T> = ApiResult<Json<ControlEnvelope<T>>>;
+
+fn reply<T>(data: T) -> Reply<T> {
+    Ok(Json(ControlEnvelope::ok(data)))
+}
+
+/// `GET /__sandbox/health`.
+pub async fn health(ApiKeyTenant(tenant): ApiKeyTenant) -> Reply<Health> {
+    reply(Health {
+        status: "ok".to_string(),
+        service: "vlens-sandbox".to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        tenancy_name: tenant.name.clone(),
+    })
+}
+
+/// `POST /__sandbox/tenants`.
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    ApiKeyTenant(_caller): ApiKeyTenant,
+    OptionalJsonBody(body): OptionalJsonBody<CreateTenantInput>,
+) -> Reply<TenantInfo> {
+    let require = body
+        .and_then(|b| b.require_email_confirmation)
+        .unwrap_or(false);
+    let tenant = state.store.create_tenant(require);
+    reply(TenantInfo {
+        tenant_id: tenant.id,
+        tenancy_name: tenant.name.clone(),
+        api_key: tenant.api_key().to_string(),
+        admin_user_name: defaults::ADMIN_USER_NAME.to_string(),
+        admin_password: defaults::ADMIN_PASSWORD.to_string(),
+        require_email_confirmation: tenant.require_email_confirmation,
+    })
+}
+
+/// `POST /__sandbox/users`: a registered user with tokens and, by default, a completed KYC
+/// transaction.
+pub async fn create_user(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    OptionalJsonBody(body): OptionalJsonBody<CreateUserInput>,
+) -> Reply<CreatedUser> {
+    let input = body.unwrap_or_default();
+    let mut problems = Problems::new();
+    if let Some(phone) = &input.phone_number {
+        problems.check(validate::phone("phoneNumber", phone));
+    }
+    if let Some(email) = &input.email {
+        problems.check(validate::email("email", email));
+    }
+    let location = input.geo_location.clone().unwrap_or(GeoLocation {
+        latitude: defaults::DEFAULT_LATITUDE,
+        longitude: defaults::DEFAULT_LONGITUDE,
+    });
+    problems.check(validate::geo("geoLocation", &location));
+    problems.finish()?;
+    let created = tenant.with_state(|state, now| -> ApiResult<CreatedUser> {
+        let phone = match &input.phone_number {
+            Some(phone) if state.phone_exists(phone) => {
+                return Err(ApiError::field(
+                    "phoneNumber",
+                    "is already registered in this tenant",
+                ));
+            }
+            Some(phone) => phone.clone(),
+            None => loop {
+                let candidate = format!("+2010{:08}", state.rng.random_range(0..100_000_000u32));
+                if !state.phone_exists(&candidate) {
+                    break candidate;
+                }
+            },
+        };
+        let email = input.email.as_ref().map(|e| e.trim().to_lowercase());
+        if email.as_deref().is_some_and(|e| state.email_exists(e)) {
+            return Err(ApiError::field(
+                "email",
+                "is already registered in this tenant",
+            ));
+        }
+        let verified = input.verified.unwrap_or(true);
+        let user_id = state.insert_user(User {
+            id: 0,
+            phone: phone.clone(),
+            email_confirmed: email.is_some() && input.email_confirmed.unwrap_or(true),
+            email: email.clone(),
+            password: input
+                .password
+                .clone()
+                .filter(|p| !p.is_empty())
+                .map(Secret::new),
+            name: input.name.clone().unwrap_or_else(|| "Sandbox".to_string()),
+            surname: input.surname.clone().unwrap_or_else(|| "User".to_string()),
+            id_number: None,
+            verified: false,
+            kyc_transaction: None,
+            last_location: Some(location.clone()),
+            devices: HashSet::new(),
+            requests: Vec::new(),
+        });
+        let imei = input
+            .imei
+            .clone()
+            .filter(|imei| !imei.trim().is_empty())
+            .unwrap_or_else(|| format!("sandbox-device-{user_id}"));
+        let transaction_id = if verified {
+            let tx_id = state.new_uuid();
+            let id_number = state.new_id_number();
+            let image = |variant| StoredImage {
+                bytes: images::sample_png(variant),
+            };
+            state.transactions.insert(
+                tx_id,
+                Transaction {
+                    id: tx_id,
+                    owner: Some(user_id),
+                    front: Some(image(1)),
+                    back: Some(image(2)),
+                    liveness: Some(Liveness {
+                        faces: [image(3), image(4), image(5)],
+                        image: None,
+                    }),
+                    id_number: id_number.clone(),
+                    created_at: now,
+                },
+            );
+            let user = views::caller_mut(state, user_id)?;
+            user.verified = true;
+            user.kyc_transaction = Some(tx_id);
+            user.id_number = Some(id_number);
+            Some(tx_id)
+        } else {
+            None
+        };
+        views::caller_mut(state, user_id)?
+            .devices
+            .insert(imei.clone());
+        let access_token = auth::access_token(&tenant, user_id, false, now)?;
+        let refresh_token = auth::refresh_token(&tenant, state, user_id, false, now)?;
+        let id_number = views::caller(state, user_id)?.id_number.clone();
+        Ok(CreatedUser {
+            user_id,
+            phone_number: phone,
+            email,
+            imei,
+            access_token,
+            refresh_token,
+            is_digital_identity_verified: verified,
+            transaction_id,
+            id_number,
+        })
+    })?;
+    reply(created)
+}
+
+/// `GET /__sandbox/otp?phoneNumber=` (or `email=`).
+pub async fn last_otp(ApiKeyTenant(tenant): ApiKeyTenant, query: QueryMap) -> Reply<SentOtp> {
+    let destination = match (query.get("phoneNumber"), query.get("email")) {
+        (Some(phone), None) => phone.trim().to_string(),
+        (None, Some(email)) => email.trim().to_lowercase(),
+        _ => {
+            return Err(ApiError::BadRequest(vec![
+                FieldProblem::new(
+                    "phoneNumber",
+                    "exactly one of phoneNumber and email is required",
+                ),
+                FieldProblem::new("email", "exactly one of phoneNumber and email is required"),
+            ]));
+        }
+    };
+    let sent = tenant.with_state(|state, _| {
+        state.outbox(&destination).map(|otp| {
+            let is_email = destination.contains('@');
+            SentOtp {
+                code: otp.code.clone(),
+                otp_request_id: otp.id,
+                purpose: otp.purpose.as_str().to_string(),
+                expires_at: otp.expires_at,
+                phone_number: (!is_email).then(|| otp.destination.clone()),
+                email: is_email.then(|| otp.destination.clone()),
+                request_id: otp.request_id,
+            }
+        })
+    });
+    match sent {
+        Some(sent) => reply(sent),
+        None => Err(ApiError::NotFound("Not found - no OTP was sent there")),
+    }
+}
+
+/// `POST /__sandbox/requests/{id}/status`.
+pub async fn set_request_status(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    PathParam(raw_id): PathParam,
+    JsonBody(body): JsonBody<SetStatusInput>,
+) -> Reply<RequestStatusChange> {
+    let id = parse_uuid("id", &raw_id)?;
+    if !(1..=8).contains(&body.status) {
+        return Err(ApiError::field("status", "must be from 1 to 8"));
+    }
+    let changed = tenant.with_state(|state, now| {
+        let record = state.requests.get_mut(&id)?;
+        record.status = body.status;
+        record.modified_at = Some(now);
+        Some(RequestStatusChange {
+            id,
+            requeststatus: record.status,
+            request_status_name: views::status_name(record.status),
+        })
+    });
+    match changed {
+        Some(changed) => reply(changed),
+        None => Err(ApiError::NotFound(
+            "Not found - no such business request in this tenant",
+        )),
+    }
+}
+
+/// `POST /__sandbox/clock`.
+pub async fn advance_clock(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<AdvanceClockInput>,
+) -> Reply<Clock> {
+    if body.advance_seconds < 0 {
+        return Err(ApiError::field("advanceSeconds", "must be at least 0"));
+    }
+    let now = tenant.advance_clock(body.advance_seconds);
+    // Anything that expired under the moved clock goes now.
+    tenant.with_state(|state, now| state.purge(now));
+    reply(Clock { now })
+}
+
+/// `POST /__sandbox/reset`.
+pub async fn reset(ApiKeyTenant(tenant): ApiKeyTenant) -> Reply<Reset> {
+    tenant.reset();
+    reply(Reset { reset: true })
+}
+
+/// `POST /__sandbox/oauth/id-token`.
+pub async fn mint_id_token(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<MintIdTokenInput>,
+) -> Reply<IdToken> {
+    let mut problems = Problems::new();
+    if body.provider != "Google" && body.provider != "Microsoft" {
+        problems.push(FieldProblem::new("provider", "must be Google or Microsoft"));
+    }
+    problems.check(validate::email("email", &body.email));
+    let lifetime = body.expires_in_seconds.unwrap_or(3600);
+    if lifetime < 1 {
+        problems.push(FieldProblem::new("expiresInSeconds", "must be at least 1"));
+    }
+    problems.finish()?;
+    let id_token =
+        auth::mint_id_token(&tenant, &body.provider, &body.email, lifetime, tenant.now())?;
+    reply(IdToken { id_token })
+}

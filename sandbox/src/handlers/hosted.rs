@@ -1,0 +1,162 @@
+//! The pages and files behind the URLs the sandbox hands out: the signing page (`/sign`), the
+//! contract PDF and the payment page. A browser opens them, so no ApiKey: the SecurityHash is
+//! the credential.
+
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use uuid::Uuid;
+
+use crate::catalogue;
+use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+use crate::http::extract::{PathParam, QueryMap, parse_uuid};
+use crate::pdf::{self, ContractView};
+
+const BAD_HASH: ApiError =
+    ApiError::Forbidden("Forbidden - the SecurityHash is invalid or expired");
+
+/// The contract behind a live link `hash` for `request_id`, in whichever tenant issued it.
+fn contract_for(state: &AppState, request_id: Uuid, hash: &str) -> ApiResult<ContractView> {
+    if !crate::security_hash::is_well_formed(hash) {
+        return Err(BAD_HASH);
+    }
+    for tenant in state.store.tenants() {
+        let found = tenant.with_state(|records, now| {
+            let link = records.links.get(hash)?;
+            if link.request_id != request_id || link.expires_at <= now {
+                return Some(Err(BAD_HASH));
+            }
+            let record = records.requests.get(&request_id)?;
+            let product = catalogue::product(record.product_id);
+            let owner = records.users.get(&record.owner);
+            let fields = product
+                .map(|p| {
+                    p.fields
+                        .iter()
+                        .filter_map(|spec| {
+                            let value = record
+                                .values
+                                .get(spec.key)
+                                .cloned()
+                                .or_else(|| spec.default.map(str::to_string))?;
+                            Some((spec.display.to_string(), value))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(Ok(ContractView {
+                request_number: record.number.clone(),
+                product: product
+                    .map_or_else(|| record.product_id.to_string(), |p| p.name.to_string()),
+                contract_type: product.map_or("", |p| p.contract_type_name).to_string(),
+                status: super::views::status_name(record.status),
+                customer: owner.map_or_else(String::new, |o| o.full_name()),
+                created: record.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                fields,
+            }))
+        });
+        if let Some(result) = found {
+            return result;
+        }
+    }
+    Err(BAD_HASH)
+}
+
+fn hash_param(query: &QueryMap) -> ApiResult<String> {
+    Ok(query.required("SecurityHash")?.trim().to_string())
+}
+
+/// Escapes text for HTML.
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, view: &ContractView, extra: &str) -> Html<String> {
+    let rows: String = view
+        .fields
+        .iter()
+        .map(|(label, value)| {
+            format!(
+                "<tr><th>{}</th><td>{}</td></tr>",
+                html_escape(label),
+                html_escape(value)
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\
+         <h1>{title}</h1><p>{} &mdash; {}</p><p>Request {} &middot; {}</p><p>Customer: {}</p>\
+         <table>{rows}</table>{extra}<p><small>vlens-sandbox</small></p></body></html>",
+        html_escape(&view.product),
+        html_escape(&view.contract_type),
+        html_escape(&view.request_number),
+        html_escape(&view.status),
+        html_escape(&view.customer),
+    ))
+}
+
+/// `GET /sign?RequestId=&SecurityHash=`: the signing page.
+pub async fn signing_page(
+    State(state): State<AppState>,
+    query: QueryMap,
+) -> ApiResult<Html<String>> {
+    let request_id = query.required_uuid("RequestId")?;
+    let hash = hash_param(&query)?;
+    let view = contract_for(&state, request_id, &hash)?;
+    let link = format!(
+        "<p><a href=\"/__sandbox/contracts/{request_id}.pdf?SecurityHash={}\">Contract PDF</a></p>",
+        html_escape(&hash)
+    );
+    Ok(page("Review and sign your contract", &view, &link))
+}
+
+fn request_id_of_file(file: &str, suffix: &str) -> ApiResult<Uuid> {
+    let stem = file
+        .strip_suffix(suffix)
+        .ok_or_else(|| ApiError::field("file", format!("must be <requestId>{suffix}")))?;
+    parse_uuid("file", stem)
+}
+
+/// `GET /__sandbox/contracts/{requestId}.pdf?SecurityHash=`: the contract as a PDF.
+pub async fn contract_pdf(
+    State(state): State<AppState>,
+    PathParam(file): PathParam,
+    query: QueryMap,
+) -> ApiResult<Response> {
+    let request_id = request_id_of_file(&file, ".pdf")?;
+    let hash = hash_param(&query)?;
+    let view = contract_for(&state, request_id, &hash)?;
+    Ok((
+        [(http::header::CONTENT_TYPE, "application/pdf")],
+        pdf::render(&view),
+    )
+        .into_response())
+}
+
+/// `GET /__sandbox/payments/{requestId}?SecurityHash=`: the payment page StepValidateOtp links
+/// to for paid products. The sandbox charges nothing.
+pub async fn payment_page(
+    State(state): State<AppState>,
+    PathParam(file): PathParam,
+    query: QueryMap,
+) -> ApiResult<Html<String>> {
+    let request_id = request_id_of_file(&file, "")?;
+    let hash = hash_param(&query)?;
+    let view = contract_for(&state, request_id, &hash)?;
+    Ok(page(
+        "Payment (sandbox: nothing is charged)",
+        &view,
+        "<p>Call StepValidatePayment with a paymentGateway to complete the activation.</p>",
+    ))
+}

@@ -1,0 +1,340 @@
+//! Registration: duplicate checks, phone and email OTP steps, OAuth ID tokens and Register
+//! (RG1-RG6).
+
+use std::collections::HashSet;
+
+use axum::Json;
+use chrono::Duration;
+use vlens_client::KnownErrorCode;
+use vlens_client::types;
+
+use super::views;
+use crate::auth;
+use crate::defaults::{
+    ACCESS_TOKEN_LIFETIME_SECONDS, OTP_LIFETIME_SECONDS, REFRESH_TOKEN_LIFETIME_SECONDS,
+};
+use crate::error::{ApiError, ApiResult, FieldProblem};
+use crate::http::extract::{ApiKeyTenant, JsonBody};
+use crate::http::reply::ok;
+use crate::otp::Purpose;
+use crate::redact::Secret;
+use crate::store::{OAuthVerification, TenantState, User};
+use crate::validate::{self, Problems};
+
+fn otp_seconds() -> Option<i32> {
+    i32::try_from(OTP_LIFETIME_SECONDS).ok()
+}
+
+/// RG1.
+pub async fn check_existence(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<types::CheckExistenceInput>,
+) -> ApiResult<Json<types::ApiOutputExistence>> {
+    let phone = body
+        .phone_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    let email = body
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    if phone.is_none() && email.is_none() {
+        return Err(ApiError::BadRequest(vec![
+            FieldProblem::new("phoneNumber", "or email is required"),
+            FieldProblem::new("email", "or phoneNumber is required"),
+        ]));
+    }
+    if let Some(email) = email {
+        validate::email("email", email).map_err(|p| ApiError::BadRequest(vec![p]))?;
+    }
+    let output = tenant.with_state(|state, _| {
+        let phone_exists = phone.is_some_and(|p| state.phone_exists(p));
+        let email_exists = email.is_some_and(|e| state.email_exists(e));
+        types::ExistenceOutput {
+            exists: phone_exists || email_exists,
+            is_email_exists: Some(email_exists),
+            is_phone_number_exists: Some(phone_exists),
+        }
+    });
+    Ok(ok!(ApiOutputExistence, output))
+}
+
+/// The (request id, code) of a validate call, or None for a send call; one without the other
+/// is a 400 naming the missing one.
+fn validate_mode<T: Clone>(
+    id: &Option<T>,
+    code: &Option<String>,
+    id_field: &str,
+    code_field: &str,
+) -> ApiResult<Option<(T, String)>> {
+    match (id, code) {
+        (Some(id), Some(code)) => Ok(Some((id.clone(), code.clone()))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(ApiError::field(
+            code_field,
+            format!("is required with {id_field}"),
+        )),
+        (None, Some(_)) => Err(ApiError::field(
+            id_field,
+            format!("is required with {code_field}"),
+        )),
+    }
+}
+
+/// RG2.
+pub async fn verify_phone(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<types::VerifyPhoneInput>,
+) -> ApiResult<Json<types::ApiOutputRegisterStep>> {
+    Problems::new()
+        .check(validate::phone("phoneNumber", &body.phone_number))
+        .check(validate::sms_provider(
+            "smsProviders",
+            body.sms_providers.as_ref(),
+        ))
+        .finish()?;
+    let mode = validate_mode(
+        &body.phone_number_otp_request_id,
+        &body.phone_number_otp,
+        "phoneNumberOtpRequestId",
+        "phoneNumberOtp",
+    )?;
+    let phone = body.phone_number.clone();
+    let output = tenant.with_state(|state, now| -> ApiResult<_> {
+        let mut output = types::RegisterStepOutput {
+            is_email_confirmation_required: Some(tenant.require_email_confirmation),
+            is_phone_number_confirmation_required: Some(true),
+            is_digital_identity_verified: Some(false),
+            ..Default::default()
+        };
+        match mode {
+            None => {
+                if state.phone_exists(&phone) {
+                    return Err(KnownErrorCode::PhoneNumberAlreadyRegistered.into());
+                }
+                let id = state.issue_otp(Purpose::RegisterPhone, &phone, None, now);
+                output.phone_number_otp_request_id = Some(id);
+                output.phone_otp_expire_in_seconds = otp_seconds();
+                output.is_phone_number_confirmed = Some(false);
+            }
+            Some((id, code)) => {
+                state
+                    .live_otp(id, Purpose::RegisterPhone, &phone, None)?
+                    .verify(&code, now)?;
+                output.phone_number_otp_request_id = Some(id);
+                output.is_phone_number_confirmed = Some(true);
+            }
+        }
+        Ok(output)
+    })?;
+    Ok(ok!(ApiOutputRegisterStep, output))
+}
+
+/// RG3.
+pub async fn verify_email(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<types::VerifyEmailInput>,
+) -> ApiResult<Json<types::ApiOutputRegisterStep>> {
+    let email = body.email.trim().to_lowercase();
+    validate::email("email", &email).map_err(|p| ApiError::BadRequest(vec![p]))?;
+    let mode = validate_mode(
+        &body.email_otp_request_id,
+        &body.email_otp,
+        "emailOtpRequestId",
+        "emailOtp",
+    )?;
+    let output = tenant.with_state(|state, now| -> ApiResult<_> {
+        let mut output = types::RegisterStepOutput {
+            is_email_confirmation_required: Some(tenant.require_email_confirmation),
+            is_phone_number_confirmation_required: Some(true),
+            is_digital_identity_verified: Some(false),
+            ..Default::default()
+        };
+        match mode {
+            None => {
+                if state.email_exists(&email) {
+                    return Err(KnownErrorCode::EmailAlreadyRegistered.into());
+                }
+                let id = state.issue_otp(Purpose::RegisterEmail, &email, None, now);
+                output.email_otp_request_id = Some(id);
+                output.email_otp_expire_in_seconds = otp_seconds();
+                output.is_email_confirmed = Some(false);
+            }
+            Some((id, code)) => {
+                state
+                    .live_otp(id, Purpose::RegisterEmail, &email, None)?
+                    .verify(&code, now)?;
+                output.email_otp_request_id = Some(id);
+                output.is_email_confirmed = Some(true);
+            }
+        }
+        Ok(output)
+    })?;
+    Ok(ok!(ApiOutputRegisterStep, output))
+}
+
+/// RG5 and RG6: verify an ID token minted by `/__sandbox/oauth/id-token`.
+pub async fn verify_oauth_token(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<types::OAuthTokenInput>,
+) -> ApiResult<Json<types::ApiOutputOAuthVerification>> {
+    let provider = body.provider.to_string();
+    let output = match auth::verify_id_token(&tenant, &provider, body.id_token.trim()) {
+        Err(reason) => types::OAuthVerificationOutput {
+            email: None,
+            is_verified: false,
+            o_auth_token_verification_request_id: None,
+            validation_result: Some(reason.to_string()),
+        },
+        Ok(claims) => tenant.with_state(|state, now| {
+            let id = state.new_uuid();
+            state.oauth_verifications.insert(
+                id,
+                OAuthVerification {
+                    email: claims.email.to_lowercase(),
+                    expires_at: now + Duration::seconds(OTP_LIFETIME_SECONDS * 12),
+                    used: false,
+                },
+            );
+            types::OAuthVerificationOutput {
+                email: Some(claims.email),
+                is_verified: true,
+                o_auth_token_verification_request_id: Some(id),
+                validation_result: Some("Token verified successfully".to_string()),
+            }
+        }),
+    };
+    Ok(ok!(ApiOutputOAuthVerification, output))
+}
+
+/// Register's phone proof: a phone OTP validated in StepVerifyPhone (spent here once), or its
+/// code sent along.
+fn prove_phone(
+    state: &mut TenantState,
+    body: &types::RegisterInput,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    let Some(id) = body.phone_number_otp_request_id else {
+        return Err(KnownErrorCode::PhoneNumberNotVerified.into());
+    };
+    let otp = state.live_otp(id, Purpose::RegisterPhone, &body.phone_number, None)?;
+    match &body.phone_number_otp {
+        _ if otp.used && !otp.consumed => {}
+        Some(code) if !otp.used => otp.verify(code, now)?,
+        Some(_) => return Err(KnownErrorCode::OtpAlreadyUsed.into()),
+        None => return Err(KnownErrorCode::PhoneNumberNotVerified.into()),
+    }
+    otp.consumed = true;
+    Ok(())
+}
+
+/// Register's email: confirmed by an OAuth verification or a validated email OTP, otherwise
+/// unconfirmed. Returns (email, confirmed).
+fn prove_email(
+    state: &mut TenantState,
+    body: &types::RegisterInput,
+) -> ApiResult<(Option<String>, bool)> {
+    let email = body
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
+    if let Some(id) = body.o_auth_token_verification_request_id {
+        let verification = state
+            .oauth_verifications
+            .get_mut(&id)
+            .filter(|v| !v.used && email.as_ref().is_none_or(|e| *e == v.email))
+            .ok_or(KnownErrorCode::OAuthVerificationNotFound)?;
+        verification.used = true;
+        return Ok((Some(verification.email.clone()), true));
+    }
+    let Some(email) = email else {
+        return Ok((None, false));
+    };
+    if let Some(id) = body.email_otp_request_id {
+        let otp = state.live_otp(id, Purpose::RegisterEmail, &email, None)?;
+        if !otp.used || otp.consumed {
+            return Err(KnownErrorCode::OtpRequestNotFound.into());
+        }
+        otp.consumed = true;
+        return Ok((Some(email), true));
+    }
+    Ok((Some(email), false))
+}
+
+/// RG4.
+pub async fn register(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<types::RegisterInput>,
+) -> ApiResult<Json<types::ApiOutputRegister>> {
+    let mut problems = Problems::new();
+    problems.check(validate::phone("phoneNumber", &body.phone_number));
+    if let Some(email) = body.email.as_deref().filter(|e| !e.trim().is_empty()) {
+        problems.check(validate::email("email", email.trim()));
+    }
+    if let Some(location) = &body.geo_location {
+        problems.check(validate::geo("geoLocation", location));
+    }
+    if body.password.as_deref().is_some_and(|p| p.len() > 32) {
+        problems.push(FieldProblem::new(
+            "password",
+            "must be at most 32 characters",
+        ));
+    }
+    problems.finish()?;
+    let output = tenant.with_state(|state, now| -> ApiResult<_> {
+        if state.phone_exists(&body.phone_number) {
+            return Err(KnownErrorCode::PhoneNumberAlreadyRegistered.into());
+        }
+        if let Some(email) = body.email.as_deref().filter(|e| !e.trim().is_empty())
+            && state.email_exists(email.trim())
+        {
+            return Err(KnownErrorCode::EmailAlreadyRegistered.into());
+        }
+        prove_phone(state, &body, now)?;
+        let (email, email_confirmed) = prove_email(state, &body)?;
+        if email.as_deref().is_some_and(|e| state.email_exists(e)) {
+            return Err(KnownErrorCode::EmailAlreadyRegistered.into());
+        }
+        let user_id = state.insert_user(User {
+            id: 0,
+            phone: body.phone_number.clone(),
+            email,
+            email_confirmed,
+            password: body
+                .password
+                .clone()
+                .filter(|p| !p.is_empty())
+                .map(Secret::new),
+            name: body.name.clone().unwrap_or_else(|| "Sandbox".to_string()),
+            surname: body.surname.clone().unwrap_or_else(|| "User".to_string()),
+            id_number: None,
+            verified: false,
+            kyc_transaction: None,
+            last_location: body.geo_location.clone(),
+            devices: body
+                .imei
+                .as_deref()
+                .map(str::trim)
+                .filter(|imei| !imei.is_empty())
+                .map(|imei| HashSet::from([imei.to_string()]))
+                .unwrap_or_default(),
+            requests: Vec::new(),
+        });
+        let access_token = auth::access_token(&tenant, user_id, false, now)?;
+        let refresh_token = auth::refresh_token(&tenant, state, user_id, false, now)?;
+        let user = views::caller(state, user_id)?;
+        Ok(types::RegisterOutput {
+            access_token,
+            encrypted_access_token: None,
+            expire_in_seconds: i32::try_from(ACCESS_TOKEN_LIFETIME_SECONDS).unwrap_or(i32::MAX),
+            is_digital_identity_verified: false,
+            refresh_token: Some(refresh_token),
+            refresh_token_expire_in_seconds: i32::try_from(REFRESH_TOKEN_LIFETIME_SECONDS).ok(),
+            user: views::user(user),
+        })
+    })?;
+    Ok(ok!(ApiOutputRegister, output))
+}

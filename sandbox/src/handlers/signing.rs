@@ -1,0 +1,71 @@
+//! The WebView signing link and the contract PDF URL (BR13, BR14).
+
+use axum::Json;
+use chrono::Duration;
+use vlens_client::KnownErrorCode;
+use vlens_client::types;
+
+use super::views;
+use crate::defaults::SIGNING_LINK_LIFETIME_SECONDS;
+use crate::error::ApiResult;
+use crate::http::extract::{AnyCaller, BaseUrl, JsonBody, QueryMap, UserCaller};
+use crate::http::reply::ok;
+use crate::security_hash::security_hash;
+use crate::store::SigningLink;
+use crate::validate::{self, Problems};
+
+/// BR13: `<base>/sign?RequestId=<uuid>&SecurityHash=<40 hex>`, valid 15 minutes.
+pub async fn generate_sign_contract_link(
+    caller: UserCaller,
+    BaseUrl(base): BaseUrl,
+    JsonBody(body): JsonBody<types::CustomerSignInput>,
+) -> ApiResult<Json<types::ApiOutputString>> {
+    Problems::new()
+        .check(validate::geo("geoLocation", &body.geo_location))
+        .finish()?;
+    let tenant = &caller.tenant;
+    let (request_id, hash) = tenant.with_state(|state, now| -> ApiResult<_> {
+        let request_id = views::own_request_id(state, caller.user_id, body.request_id)?;
+        let nonce = state.next_link_nonce();
+        let hash = security_hash(&tenant.keys.link_key, request_id, nonce);
+        state.links.insert(
+            hash.clone(),
+            SigningLink {
+                request_id,
+                expires_at: now + Duration::seconds(SIGNING_LINK_LIFETIME_SECONDS),
+            },
+        );
+        Ok((request_id, hash))
+    })?;
+    Ok(ok!(
+        ApiOutputString,
+        format!("{base}/sign?RequestId={request_id}&SecurityHash={hash}")
+    ))
+}
+
+/// BR14: checks the hash and answers the PDF's URL.
+pub async fn view_contract_pdf(
+    caller: AnyCaller,
+    BaseUrl(base): BaseUrl,
+    query: QueryMap,
+) -> ApiResult<Json<types::ApiOutputString>> {
+    let request_id = query.required_uuid("RequestId")?;
+    let hash = query.required("SecurityHash")?.trim().to_string();
+    caller.tenant.with_state(|state, now| -> ApiResult<()> {
+        state
+            .requests
+            .get(&request_id)
+            .filter(|record| caller.user_id.is_none_or(|user| record.owner == user))
+            .ok_or(KnownErrorCode::RequestNotFound)?;
+        state
+            .links
+            .get(&hash)
+            .filter(|link| link.request_id == request_id && link.expires_at > now)
+            .ok_or(KnownErrorCode::InvalidSecurityHash)?;
+        Ok(())
+    })?;
+    Ok(ok!(
+        ApiOutputString,
+        format!("{base}/__sandbox/contracts/{request_id}.pdf?SecurityHash={hash}")
+    ))
+}

@@ -1,0 +1,23 @@
+//! The HTTP layer: the router, extractors (the validation layer), replies and middleware.
+
+pub mod extract;
+mod middleware;
+pub mod reply;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::config::ResponseObserver;
+use crate::store::Store;
+
+pub use routes::router;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub observer: Option<ResponseObserver>,
+    /// The bound address: the base URL when a request has no usable `Host`.
+    pub local_addr: SocketAddr,
+}

@@ -1,0 +1,35 @@
+//! `Debug` output for values that hold secrets.
+
+use std::fmt;
+
+/// Shows `[REDACTED]` (or `None`) in place of a secret.
+pub(crate) struct Redacted<'a, T>(pub &'a Option<T>);
+
+impl<T> fmt::Debug for Redacted<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(_) => f.write_str("Some([REDACTED])"),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+/// A secret string (password, code) whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}

@@ -1,0 +1,145 @@
+//! Starting and stopping a sandbox.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::SandboxConfig;
+use crate::http::{AppState, router};
+use crate::store::Store;
+
+/// How often expired OTPs, links, refresh tokens and OAuth verifications are purged.
+const PURGE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The address could not be bound (in use, or not an address of this machine).
+    #[error("cannot bind {address}: {source}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The ApiKey of the Default tenant is empty.
+    #[error("the Default tenant's ApiKey must not be empty")]
+    EmptyApiKey,
+}
+
+/// A running sandbox. Dropping it stops the server (without waiting); [`shutdown`] stops it
+/// gracefully.
+///
+/// [`shutdown`]: RunningSandbox::shutdown
+#[derive(Debug)]
+pub struct RunningSandbox {
+    local_addr: SocketAddr,
+    base_url: String,
+    store: Arc<Store>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+    purger: JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    /// `http://<host>:<port>`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// How many OTPs the sandbox holds across tenants (live, used, or expired within the
+    /// grace period): tests use it to check that OTP traffic does not grow memory.
+    pub fn otp_count(&self) -> usize {
+        self.store
+            .tenants()
+            .iter()
+            .map(|tenant| tenant.with_state(|state, _| state.otp_count()))
+            .sum()
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take()
+            && let Err(error) = server.await
+        {
+            tracing::error!(%error, "the sandbox server task failed");
+        }
+        self.purger.abort();
+    }
+}
+
+impl Drop for RunningSandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.purger.abort();
+    }
+}
+
+/// Binds `config.host:config.port` (port 0: an ephemeral port) and serves in the background
+/// on the current tokio runtime.
+pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> {
+    if config.api_key.trim().is_empty() {
+        return Err(StartError::EmptyApiKey);
+    }
+    let address = if config.host.contains(':') && !config.host.starts_with('[') {
+        format!("[{}]:{}", config.host, config.port)
+    } else {
+        format!("{}:{}", config.host, config.port)
+    };
+    let listener = TcpListener::bind(&address)
+        .await
+        .map_err(|source| StartError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        address: address.clone(),
+        source,
+    })?;
+    let store = Arc::new(Store::new(&config.api_key, config.seed));
+    let state = AppState {
+        store: Arc::clone(&store),
+        observer: config.observer.clone(),
+        local_addr,
+    };
+    let app = router(state);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        if let Err(error) = serve.await {
+            tracing::error!(%error, "the sandbox server stopped with an error");
+        }
+    });
+    let purging = Arc::clone(&store);
+    let purger = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(PURGE_INTERVAL);
+        loop {
+            interval.tick().await;
+            purging.purge_expired();
+        }
+    });
+    tracing::info!(%local_addr, "vlens-sandbox listening");
+    Ok(RunningSandbox {
+        local_addr,
+        base_url: format!("http://{local_addr}"),
+        store,
+        stop: Some(stop),
+        server: Some(server),
+        purger,
+    })
+}

@@ -1,0 +1,152 @@
+//! All state, in memory: tenants, each with its own lock, clock, keys and records.
+//!
+//! A tenant's records sit behind one `Mutex`; handlers take it for short synchronous critical
+//! sections (never across an `.await`), which makes every status change atomic with the checks
+//! before it (an OTP succeeds once, a request is activated once). The tenant table itself is
+//! read-mostly and behind an `RwLock`.
+
+mod model;
+mod tenant;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sha2::{Digest, Sha256};
+
+pub use model::*;
+pub use tenant::{Tenant, TenantState};
+
+use crate::defaults;
+
+struct Tenants {
+    by_key: HashMap<String, Arc<Tenant>>,
+    by_id: BTreeMap<i32, Arc<Tenant>>,
+    next_id: i32,
+}
+
+/// The sandbox's state.
+pub struct Store {
+    tenants: RwLock<Tenants>,
+    /// Every key (JWT, SecurityHash, OAuth) is derived from this; from the seed when one is set.
+    master_secret: [u8; 32],
+    seed: Option<u64>,
+    /// Draws the ApiKeys of tenants created through the control API.
+    rng: Mutex<StdRng>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("master_secret", &"[REDACTED]")
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// The built-in tenants `Default` (with `default_api_key`) and `Other`.
+    pub fn new(default_api_key: &str, seed: Option<u64>) -> Self {
+        let master_secret: [u8; 32] = match seed {
+            Some(seed) => Sha256::new()
+                .chain_update(b"vlens-sandbox master secret")
+                .chain_update(seed.to_be_bytes())
+                .finalize()
+                .into(),
+            None => rand::rng().random(),
+        };
+        let rng = match seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        let store = Self {
+            tenants: RwLock::new(Tenants {
+                by_key: HashMap::new(),
+                by_id: BTreeMap::new(),
+                next_id: defaults::OTHER_TENANT_ID + 1,
+            }),
+            master_secret,
+            seed,
+            rng: Mutex::new(rng),
+        };
+        store.insert(Tenant::new(
+            defaults::DEFAULT_TENANT_ID,
+            defaults::DEFAULT_TENANCY_NAME.to_string(),
+            default_api_key.to_string(),
+            false,
+            &store.master_secret,
+            seed,
+        ));
+        store.insert(Tenant::new(
+            defaults::OTHER_TENANT_ID,
+            defaults::OTHER_TENANCY_NAME.to_string(),
+            defaults::OTHER_API_KEY.to_string(),
+            false,
+            &store.master_secret,
+            seed,
+        ));
+        store
+    }
+
+    fn insert(&self, tenant: Tenant) -> Arc<Tenant> {
+        let tenant = Arc::new(tenant);
+        let mut tenants = self.tenants.write().unwrap_or_else(PoisonError::into_inner);
+        tenants
+            .by_key
+            .insert(tenant.api_key().to_string(), Arc::clone(&tenant));
+        tenants.by_id.insert(tenant.id, Arc::clone(&tenant));
+        tenant
+    }
+
+    /// The tenant this ApiKey names.
+    pub fn tenant_by_key(&self, api_key: &str) -> Option<Arc<Tenant>> {
+        self.tenants
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_key
+            .get(api_key)
+            .cloned()
+    }
+
+    /// Every tenant.
+    pub fn tenants(&self) -> Vec<Arc<Tenant>> {
+        self.tenants
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_id
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// A new isolated tenant with its own ApiKey.
+    pub fn create_tenant(&self, require_email_confirmation: bool) -> Arc<Tenant> {
+        let key_bytes: [u8; 12] = self
+            .rng
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .random();
+        let id = {
+            let mut tenants = self.tenants.write().unwrap_or_else(PoisonError::into_inner);
+            let id = tenants.next_id;
+            tenants.next_id += 1;
+            id
+        };
+        self.insert(Tenant::new(
+            id,
+            format!("Tenant{id}"),
+            format!("sandbox-key-{id}-{}", hex::encode(key_bytes)),
+            require_email_confirmation,
+            &self.master_secret,
+            self.seed,
+        ))
+    }
+
+    /// Drops expired OTPs, links, refresh tokens and OAuth verifications in every tenant.
+    pub fn purge_expired(&self) {
+        for tenant in self.tenants() {
+            tenant.with_state(|state, now| state.purge(now));
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! One tenant: its keys, clock and records.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use jsonwebtoken::{DecodingKey, EncodingKey};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sha2::Sha256;
+use uuid::Uuid;
+use vlens_client::KnownErrorCode;
+
+use super::model::*;
+use crate::defaults::EXPIRED_OTP_GRACE_SECONDS;
+use crate::otp::{Otp, Purpose};
+
+/// The keys of one tenant, all derived from the sandbox's master secret and the tenant id.
+pub struct TenantKeys {
+    pub jwt_encoding: EncodingKey,
+    pub jwt_decoding: DecodingKey,
+    pub oauth_encoding: EncodingKey,
+    pub oauth_decoding: DecodingKey,
+    pub link_key: [u8; 32],
+}
+
+fn derive(master: &[u8; 32], label: &str, tenant_id: i32) -> [u8; 32] {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(master) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts any key length"),
+    };
+    mac.update(label.as_bytes());
+    mac.update(&tenant_id.to_be_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+/// A tenant: ApiKey, admin, catalogue (shared), clock and records.
+pub struct Tenant {
+    pub id: i32,
+    pub name: String,
+    api_key: String,
+    /// CheckEligibility requires a confirmed email.
+    pub require_email_confirmation: bool,
+    pub keys: TenantKeys,
+    /// Seconds the tenant's clock is ahead of the wall clock (`/__sandbox/clock`). Outside
+    /// the lock so that token checks read it without locking.
+    clock_offset: AtomicI64,
+    state: Mutex<TenantState>,
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("api_key", &"[REDACTED]")
+            .field(
+                "require_email_confirmation",
+                &self.require_email_confirmation,
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tenant {
+    pub fn new(
+        id: i32,
+        name: String,
+        api_key: String,
+        require_email_confirmation: bool,
+        master: &[u8; 32],
+        seed: Option<u64>,
+    ) -> Self {
+        let jwt = derive(master, "jwt", id);
+        let oauth = derive(master, "oauth", id);
+        let rng = match seed {
+            Some(seed) => StdRng::seed_from_u64(seed ^ (u64::from(id.unsigned_abs()) << 32)),
+            None => StdRng::from_os_rng(),
+        };
+        Self {
+            id,
+            name,
+            api_key,
+            require_email_confirmation,
+            keys: TenantKeys {
+                jwt_encoding: EncodingKey::from_secret(&jwt),
+                jwt_decoding: DecodingKey::from_secret(&jwt),
+                oauth_encoding: EncodingKey::from_secret(&oauth),
+                oauth_decoding: DecodingKey::from_secret(&oauth),
+                link_key: derive(master, "security-hash", id),
+            },
+            clock_offset: AtomicI64::new(0),
+            state: Mutex::new(TenantState::new(rng)),
+        }
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The tenant's time: the wall clock plus the offset `/__sandbox/clock` added.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.clock_offset.load(Ordering::Relaxed))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance_clock(&self, seconds: i64) -> DateTime<Utc> {
+        let _ = self
+            .clock_offset
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                Some(offset.saturating_add(seconds))
+            });
+        self.now()
+    }
+
+    /// Runs `f` on the records under the tenant's lock, with the tenant's time.
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut TenantState, DateTime<Utc>) -> R) -> R {
+        let now = self.now();
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        f(&mut state, now)
+    }
+
+    /// Forgets users, requests, OTPs, transactions, tokens and the clock offset. Id counters
+    /// and the random stream go on, so an id or token from before the reset never names a
+    /// new record.
+    pub fn reset(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.clear();
+        self.clock_offset.store(0, Ordering::Relaxed);
+    }
+}
+
+/// A tenant's records.
+pub struct TenantState {
+    pub rng: StdRng,
+    next_user_id: i64,
+    next_request_number: u64,
+    next_link_nonce: u64,
+    pub users: HashMap<i64, User>,
+    users_by_phone: HashMap<String, i64>,
+    users_by_email: HashMap<String, i64>,
+    pub transactions: HashMap<Uuid, Transaction>,
+    pub requests: HashMap<Uuid, BusinessRequestRecord>,
+    pub otps: HashMap<Uuid, Otp>,
+    /// The live OTP per (purpose, phone/email/request): a newer one supersedes it.
+    latest_otp: HashMap<(Purpose, String), Uuid>,
+    /// The last OTP sent to each phone number or email (the control API's outbox).
+    outbox: HashMap<String, Uuid>,
+    pub links: HashMap<String, SigningLink>,
+    pub refresh_tokens: HashMap<String, RefreshRecord>,
+    pub oauth_verifications: HashMap<Uuid, OAuthVerification>,
+}
+
+impl TenantState {
+    fn new(rng: StdRng) -> Self {
+        Self {
+            rng,
+            // Id 1 is the admin.
+            next_user_id: 100,
+            next_request_number: 1,
+            next_link_nonce: 1,
+            users: HashMap::new(),
+            users_by_phone: HashMap::new(),
+            users_by_email: HashMap::new(),
+            transactions: HashMap::new(),
+            requests: HashMap::new(),
+            otps: HashMap::new(),
+            latest_otp: HashMap::new(),
+            outbox: HashMap::new(),
+            links: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            oauth_verifications: HashMap::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.users.clear();
+        self.users_by_phone.clear();
+        self.users_by_email.clear();
+        self.transactions.clear();
+        self.requests.clear();
+        self.otps.clear();
+        self.latest_otp.clear();
+        self.outbox.clear();
+        self.links.clear();
+        self.refresh_tokens.clear();
+        self.oauth_verifications.clear();
+    }
+
+    /// A random (v4) uuid from the tenant's seeded stream.
+    pub fn new_uuid(&mut self) -> Uuid {
+        uuid::Builder::from_random_bytes(self.rng.random()).into_uuid()
+    }
+
+    /// A random token id.
+    pub fn new_jti(&mut self) -> String {
+        hex::encode(self.rng.random::<[u8; 16]>())
+    }
+
+    /// The next signing-link nonce.
+    pub fn next_link_nonce(&mut self) -> u64 {
+        let nonce = self.next_link_nonce;
+        self.next_link_nonce += 1;
+        nonce
+    }
+
+    /// The next request number of the year: `REQ-2026-00001`.
+    pub fn next_request_number(&mut self, now: DateTime<Utc>) -> String {
+        let number = self.next_request_number;
+        self.next_request_number += 1;
+        format!("REQ-{}-{number:05}", now.format("%Y"))
+    }
+
+    // ------------------------------------------------------------------ users
+
+    /// Stores a new user, giving it the next id.
+    pub fn insert_user(&mut self, mut user: User) -> i64 {
+        let id = self.next_user_id;
+        self.next_user_id += 1;
+        user.id = id;
+        self.users_by_phone.insert(user.phone.clone(), id);
+        if let Some(email) = &user.email {
+            self.users_by_email.insert(email.to_lowercase(), id);
+        }
+        self.users.insert(id, user);
+        id
+    }
+
+    pub fn user_by_phone(&self, phone: &str) -> Option<&User> {
+        self.users_by_phone
+            .get(phone)
+            .and_then(|id| self.users.get(id))
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.users_by_email
+            .get(&email.to_lowercase())
+            .and_then(|id| self.users.get(id))
+    }
+
+    pub fn phone_exists(&self, phone: &str) -> bool {
+        self.users_by_phone.contains_key(phone)
+    }
+
+    pub fn email_exists(&self, email: &str) -> bool {
+        self.users_by_email.contains_key(&email.to_lowercase())
+    }
+
+    /// A 14-digit national id number.
+    pub fn new_id_number(&mut self) -> String {
+        let century = if self.rng.random_bool(0.5) { '2' } else { '3' };
+        let rest: String = (0..13)
+            .map(|_| char::from(b'0' + self.rng.random_range(0..10u8)))
+            .collect();
+        format!("{century}{rest}")
+    }
+
+    // ------------------------------------------------------------------ OTPs
+
+    fn otp_key(purpose: Purpose, destination: &str, request_id: Option<Uuid>) -> (Purpose, String) {
+        match request_id {
+            Some(id) => (purpose, id.to_string()),
+            None => (purpose, destination.to_string()),
+        }
+    }
+
+    /// Sends a new OTP; it supersedes the previous one for the same purpose and phone, email
+    /// or request, which is forgotten at once (so OTP traffic does not grow memory).
+    pub fn issue_otp(
+        &mut self,
+        purpose: Purpose,
+        destination: &str,
+        request_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Uuid {
+        let id = self.new_uuid();
+        let otp = Otp::issue(
+            &mut self.rng,
+            id,
+            purpose,
+            destination.to_string(),
+            request_id,
+            now,
+        );
+        self.otps.insert(id, otp);
+        if let Some(old) = self
+            .latest_otp
+            .insert(Self::otp_key(purpose, destination, request_id), id)
+        {
+            self.otps.remove(&old);
+        }
+        self.outbox.insert(destination.to_string(), id);
+        id
+    }
+
+    /// The live OTP `id` for this purpose and phone, email or request, or OtpRequestNotFound.
+    pub fn live_otp(
+        &mut self,
+        id: Uuid,
+        purpose: Purpose,
+        destination: &str,
+        request_id: Option<Uuid>,
+    ) -> Result<&mut Otp, KnownErrorCode> {
+        let key = Self::otp_key(purpose, destination, request_id);
+        if self.latest_otp.get(&key) != Some(&id) {
+            return Err(KnownErrorCode::OtpRequestNotFound);
+        }
+        self.otps
+            .get_mut(&id)
+            .filter(|otp| otp.purpose == purpose && otp.destination == destination)
+            .ok_or(KnownErrorCode::OtpRequestNotFound)
+    }
+
+    /// The last OTP sent to a phone number or email.
+    pub fn outbox(&self, destination: &str) -> Option<&Otp> {
+        self.outbox
+            .get(destination)
+            .and_then(|id| self.otps.get(id))
+    }
+
+    // ------------------------------------------------------------------ purge
+
+    /// Drops what has expired. OTPs stay a grace period past expiry so that a late attempt
+    /// still answers OtpExpired rather than OtpRequestNotFound.
+    pub fn purge(&mut self, now: DateTime<Utc>) {
+        let grace = Duration::seconds(EXPIRED_OTP_GRACE_SECONDS);
+        self.otps.retain(|_, otp| otp.expires_at + grace > now);
+        let otps = &self.otps;
+        self.latest_otp.retain(|_, id| otps.contains_key(id));
+        self.outbox.retain(|_, id| otps.contains_key(id));
+        self.links.retain(|_, link| link.expires_at > now);
+        self.refresh_tokens
+            .retain(|_, token| token.expires_at > now);
+        self.oauth_verifications
+            .retain(|_, verification| verification.expires_at > now);
+    }
+
+    /// How many OTPs are held (for tests of the purge).
+    pub fn otp_count(&self) -> usize {
+        self.otps.len()
+    }
+}
