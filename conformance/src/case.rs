@@ -402,7 +402,10 @@ impl Reader {
 
     fn fields<'n>(&mut self, node: &'n Node, what: &str, known: &[&str]) -> Option<Fields<'n>> {
         let NodeValue::Map(entries) = &node.value else {
-            self.problem(node.at, format!("{what} must be a mapping, not {}", node.kind()));
+            self.problem(
+                node.at,
+                format!("{what} must be a mapping, not {}", node.kind()),
+            );
             return None;
         };
         for (key, value) in entries {
@@ -423,7 +426,10 @@ impl Reader {
         match &node.value {
             NodeValue::String(text) => Some(text.clone()),
             _ => {
-                self.problem(node.at, format!("{what} must be a string, not {}", node.kind()));
+                self.problem(
+                    node.at,
+                    format!("{what} must be a string, not {}", node.kind()),
+                );
                 None
             }
         }
@@ -434,7 +440,10 @@ impl Reader {
             None => default,
             Some((_, NodeValue::Bool(value))) => *value,
             Some((node, _)) => {
-                self.problem(node.at, format!("{what} must be true or false, not {}", node.kind()));
+                self.problem(
+                    node.at,
+                    format!("{what} must be true or false, not {}", node.kind()),
+                );
                 default
             }
         }
@@ -444,7 +453,10 @@ impl Reader {
         match &node.value {
             NodeValue::Number(number) if number.as_i64().is_some() => number.as_i64(),
             _ => {
-                self.problem(node.at, format!("{what} must be an integer, not {}", node.kind()));
+                self.problem(
+                    node.at,
+                    format!("{what} must be an integer, not {}", node.kind()),
+                );
                 None
             }
         }
@@ -465,7 +477,10 @@ impl Reader {
             return Vec::new();
         };
         let NodeValue::Map(entries) = &node.value else {
-            self.problem(node.at, format!("{what} must be a mapping, not {}", node.kind()));
+            self.problem(
+                node.at,
+                format!("{what} must be a mapping, not {}", node.kind()),
+            );
             return Vec::new();
         };
         entries
@@ -543,8 +558,11 @@ impl Reader {
 
     fn fixtures(&mut self, node: &Node) -> Fixtures {
         let mut fixtures = Fixtures::default();
-        let Some(fields) = self.fields(node, "`fixtures`", &["tenant", "admin", "users", "requests"])
-        else {
+        let Some(fields) = self.fields(
+            node,
+            "`fixtures`",
+            &["tenant", "admin", "users", "requests"],
+        ) else {
             return fixtures;
         };
         if let Some(tenant) = fields.get("tenant") {
@@ -552,9 +570,11 @@ impl Reader {
                 NodeValue::String(text) if text == "default" => {}
                 NodeValue::String(text) if text == "isolated" => fixtures.isolated_tenant = true,
                 NodeValue::Map(_) => {
-                    if let Some(options) =
-                        self.fields(tenant, "`tenant`", &["isolated", "requireEmailConfirmation"])
-                    {
+                    if let Some(options) = self.fields(
+                        tenant,
+                        "`tenant`",
+                        &["isolated", "requireEmailConfirmation"],
+                    ) {
                         fixtures.isolated_tenant =
                             self.boolean(options.get("isolated"), "`isolated`", true);
                         fixtures.require_email_confirmation = self.boolean(
@@ -597,7 +617,10 @@ impl Reader {
                     }
                 }
             } else {
-                self.problem(requests.at, "`requests` must map names to requests".to_owned());
+                self.problem(
+                    requests.at,
+                    "`requests` must map names to requests".to_owned(),
+                );
             }
         }
         fixtures
@@ -608,11 +631,22 @@ impl Reader {
             value: NodeValue::Map(Vec::new()),
             at: node.at,
         };
-        let node = if node.value == NodeValue::Null { &empty } else { node };
+        let node = if node.value == NodeValue::Null {
+            &empty
+        } else {
+            node
+        };
         let fields = self.fields(
             node,
             &format!("user `{name}`"),
-            &["tenant", "verified", "location", "email", "emailConfirmed", "password"],
+            &[
+                "tenant",
+                "verified",
+                "location",
+                "email",
+                "emailConfirmed",
+                "password",
+            ],
         )?;
         let tenant = match fields.get("tenant").map(|n| (n, n.as_str())) {
             None | Some((_, Some("main"))) => TenantRef::Main,
@@ -642,7 +676,12 @@ impl Reader {
         })
     }
 
-    fn request(&mut self, name: &str, node: &Node, users: &[UserFixture]) -> Option<RequestFixture> {
+    fn request(
+        &mut self,
+        name: &str,
+        node: &Node,
+        users: &[UserFixture],
+    ) -> Option<RequestFixture> {
         let fields = self.fields(
             node,
             &format!("request `{name}`"),
@@ -667,7 +706,9 @@ impl Reader {
         };
         let product = match fields.get("product").map(|n| (n, &n.value)) {
             None => ProductRef::AutoApproved,
-            Some((_, NodeValue::String(text))) if text == "auto-approved" => ProductRef::AutoApproved,
+            Some((_, NodeValue::String(text))) if text == "auto-approved" => {
+                ProductRef::AutoApproved
+            }
             Some((_, NodeValue::String(text))) if text == "needs-approval" => {
                 ProductRef::NeedsApproval
             }
@@ -678,7 +719,8 @@ impl Reader {
             Some((node, _)) => {
                 self.problem(
                     node.at,
-                    "`product` is `auto-approved`, `needs-approval` or a request type id".to_owned(),
+                    "`product` is `auto-approved`, `needs-approval` or a request type id"
+                        .to_owned(),
                 );
                 return None;
             }
@@ -692,7 +734,11 @@ impl Reader {
                         node.at,
                         format!(
                             "unknown status `{text}` (known: {}, or a number 1-8)",
-                            STATUS_NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                            STATUS_NAMES
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     );
                     None
@@ -718,8 +764,22 @@ impl Reader {
             node,
             &format!("step {}", index + 1),
             &[
-                "name", "operation", "fetch", "as", "api_key", "path", "query", "headers", "body",
-                "raw_body", "content_type", "invalid", "retry", "expect", "capture", "snapshot",
+                "name",
+                "operation",
+                "fetch",
+                "as",
+                "api_key",
+                "path",
+                "query",
+                "headers",
+                "body",
+                "raw_body",
+                "content_type",
+                "invalid",
+                "retry",
+                "expect",
+                "capture",
+                "snapshot",
             ],
         )?;
         let action = match (fields.get("operation"), fields.get("fetch")) {
@@ -748,11 +808,17 @@ impl Reader {
                 url: self.tnode(url)?,
             },
             (Some(_), Some(fetch)) => {
-                self.problem(fetch.at, "a step has `operation` or `fetch`, not both".to_owned());
+                self.problem(
+                    fetch.at,
+                    "a step has `operation` or `fetch`, not both".to_owned(),
+                );
                 return None;
             }
             (None, None) => {
-                self.problem(node.at, format!("step {} needs `operation` or `fetch`", index + 1));
+                self.problem(
+                    node.at,
+                    format!("step {} needs `operation` or `fetch`", index + 1),
+                );
                 return None;
             }
         };
@@ -808,7 +874,10 @@ impl Reader {
                 Some(Body::Raw(self.tnode(raw)?))
             }
             (Some(_), Some(raw)) => {
-                self.problem(raw.at, "a step has `body` or `raw_body`, not both".to_owned());
+                self.problem(
+                    raw.at,
+                    "a step has `body` or `raw_body`, not both".to_owned(),
+                );
                 None
             }
             (None, None) => None,
@@ -819,9 +888,9 @@ impl Reader {
         let snapshot = fields.get("snapshot").and_then(|n| {
             let name = self.string(n, "`snapshot`")?;
             let valid = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+                && name.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
             if !valid {
                 self.problem(
                     n.at,
@@ -896,7 +965,15 @@ impl Reader {
         let fields = self.fields(
             node,
             "`expect`",
-            &["status", "success", "error", "json", "content_type", "pdf", "body_contains"],
+            &[
+                "status",
+                "success",
+                "error",
+                "json",
+                "content_type",
+                "pdf",
+                "body_contains",
+            ],
         )?;
         if let Some(error) = fields.get("error") {
             let name = self.string(error, "`error`")?;
@@ -935,14 +1012,20 @@ impl Reader {
                         .collect();
                     self.problem(
                         error.at,
-                        format!("unknown error `{name}` (the spec names: {})", known.join(", ")),
+                        format!(
+                            "unknown error `{name}` (the spec names: {})",
+                            known.join(", ")
+                        ),
                     );
                 }
             }
         }
         if let Some(success) = fields.get("success") {
             if fields.get("error").is_some() {
-                self.problem(success.at, "`success` and `error` exclude each other".to_owned());
+                self.problem(
+                    success.at,
+                    "`success` and `error` exclude each other".to_owned(),
+                );
             }
             expect.outcome = if self.boolean(Some(success), "`success`", true) {
                 Outcome::Success
@@ -951,14 +1034,20 @@ impl Reader {
             };
         }
         if let Some(status) = fields.get("status") {
-            match self.integer(status, "`status`").and_then(|n| u16::try_from(n).ok()) {
+            match self
+                .integer(status, "`status`")
+                .and_then(|n| u16::try_from(n).ok())
+            {
                 Some(code) if (100..600).contains(&code) => expect.status = code,
                 _ => self.problem(status.at, "`status` must be an HTTP status".to_owned()),
             }
             // A non-2xx status without an explicit outcome: the envelope is an error, any code.
             if !(200..300).contains(&expect.status) && fields.get("error").is_none() {
                 if fields.get("success").is_some() {
-                    self.problem(status.at, format!("status {} is not a success", expect.status));
+                    self.problem(
+                        status.at,
+                        format!("status {} is not a success", expect.status),
+                    );
                 }
                 expect.outcome = Outcome::Any;
             }
@@ -966,7 +1055,10 @@ impl Reader {
         if let Action::Fetch { .. } = action
             && fields.get("error").is_some()
         {
-            self.problem(step_at, "a `fetch` step expects no envelope error".to_owned());
+            self.problem(
+                step_at,
+                "a `fetch` step expects no envelope error".to_owned(),
+            );
         }
         expect.content_type = fields
             .get("content_type")
@@ -1074,7 +1166,10 @@ impl Reader {
             return Vec::new();
         };
         let NodeValue::Map(entries) = &node.value else {
-            self.problem(node.at, "`capture` maps variable names to JSON pointers".to_owned());
+            self.problem(
+                node.at,
+                "`capture` maps variable names to JSON pointers".to_owned(),
+            );
             return Vec::new();
         };
         let mut captures = Vec::new();
@@ -1082,15 +1177,21 @@ impl Reader {
             let (pointer, secret) = match &spec.value {
                 NodeValue::String(pointer) => (pointer.clone(), false),
                 NodeValue::Map(_) => {
-                    let Some(fields) = self.fields(spec, "a capture", &["pointer", "secret"]) else {
+                    let Some(fields) = self.fields(spec, "a capture", &["pointer", "secret"])
+                    else {
                         continue;
                     };
-                    let Some(pointer) = fields.get("pointer").and_then(|p| self.string(p, "`pointer`"))
+                    let Some(pointer) = fields
+                        .get("pointer")
+                        .and_then(|p| self.string(p, "`pointer`"))
                     else {
                         self.problem(spec.at, "a capture needs `pointer`".to_owned());
                         continue;
                     };
-                    (pointer, self.boolean(fields.get("secret"), "`secret`", false))
+                    (
+                        pointer,
+                        self.boolean(fields.get("secret"), "`secret`", false),
+                    )
                 }
                 _ => {
                     self.problem(spec.at, "a capture is a JSON pointer".to_owned());
@@ -1124,14 +1225,20 @@ impl Reader {
                 op.method == "GET"
             }
         };
-        if step.retry.is_some() && !method_get
+        if step.retry.is_some()
+            && !method_get
             && let Some(retry) = fields.get("retry")
         {
             self.problem(retry.at, "`retry` is for GET steps only".to_owned());
         }
     }
 
-    fn check_parameters(&mut self, step: &Step, op: &vlens_openapi::Operation, fields: &Fields<'_>) {
+    fn check_parameters(
+        &mut self,
+        step: &Step,
+        op: &vlens_openapi::Operation,
+        fields: &Fields<'_>,
+    ) {
         for (section, location, given) in [
             ("path", ParameterLocation::Path, &step.path),
             ("query", ParameterLocation::Query, &step.query),
@@ -1153,18 +1260,29 @@ impl Reader {
                         format!(
                             "`{}` has no {section} parameter `{name}` (it has: {})",
                             op.id,
-                            if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
                         ),
                     );
                 }
             }
         }
-        for parameter in op.parameters.iter().filter(|p| p.location == ParameterLocation::Path) {
+        for parameter in op
+            .parameters
+            .iter()
+            .filter(|p| p.location == ParameterLocation::Path)
+        {
             if !step.path.iter().any(|(name, _)| *name == parameter.name) {
                 let at = fields.get("operation").map_or(step.at, |n| n.at);
                 self.problem(
                     at,
-                    format!("`{}` needs the path parameter `{}` (under `path`)", op.id, parameter.name),
+                    format!(
+                        "`{}` needs the path parameter `{}` (under `path`)",
+                        op.id, parameter.name
+                    ),
                 );
             }
         }
@@ -1183,7 +1301,10 @@ impl Reader {
                 && !step.invalid
             {
                 let at = fields.get("operation").map_or(step.at, |n| n.at);
-                self.problem(at, format!("`{}` requires a `body` (or `invalid: true`)", op.id));
+                self.problem(
+                    at,
+                    format!("`{}` requires a `body` (or `invalid: true`)", op.id),
+                );
             }
             return;
         };
@@ -1199,7 +1320,9 @@ impl Reader {
             for violation in violations {
                 let hidden = templated.iter().any(|pointer| {
                     violation.instance_pointer == *pointer
-                        || violation.instance_pointer.starts_with(&format!("{pointer}/"))
+                        || violation
+                            .instance_pointer
+                            .starts_with(&format!("{pointer}/"))
                 });
                 if !hidden {
                     let at = body_position(body, &violation.instance_pointer);
@@ -1219,11 +1342,21 @@ impl Reader {
     fn check_names(&mut self, case: &Case) {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         let users = case.fixtures.users.iter().map(|u| (u.name.as_str(), u.at));
-        let requests = case.fixtures.requests.iter().map(|r| (r.name.as_str(), r.at));
-        let vars = case.vars.iter().map(|(name, value)| (name.as_str(), value.at));
+        let requests = case
+            .fixtures
+            .requests
+            .iter()
+            .map(|r| (r.name.as_str(), r.at));
+        let vars = case
+            .vars
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.at));
         for (name, at) in users.chain(requests).chain(vars) {
             if RESERVED.contains(&name) {
-                self.problem(at, format!("`{name}` is reserved for the harness's own fixtures"));
+                self.problem(
+                    at,
+                    format!("`{name}` is reserved for the harness's own fixtures"),
+                );
             }
             if !seen.insert(name) {
                 self.problem(at, format!("`{name}` is defined twice"));
@@ -1325,7 +1458,10 @@ fn body_position(body: &TNode, pointer: &str) -> Pos {
     for token in pointer.split('/').skip(1) {
         let token = token.replace("~1", "/").replace("~0", "~");
         let next = match &node.kind {
-            TKind::Map(entries) => entries.iter().find(|(key, _)| *key == token).map(|(_, n)| n),
+            TKind::Map(entries) => entries
+                .iter()
+                .find(|(key, _)| *key == token)
+                .map(|(_, n)| n),
             TKind::Seq(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         };

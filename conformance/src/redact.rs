@@ -40,9 +40,8 @@ pub fn is_secret_pointer(pointer: &str) -> bool {
     pointer.rsplit('/').next().is_some_and(is_secret_key)
 }
 
-static JWT: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").ok()
-});
+static JWT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").ok());
 
 /// The secret values one case (and the target) uses, shared by everything that prints.
 #[derive(Clone, Default)]
@@ -52,7 +51,11 @@ pub struct Secrets {
 
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self.values.lock().unwrap_or_else(PoisonError::into_inner).len();
+        let count = self
+            .values
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
         write!(f, "Secrets({count} redacted values)")
     }
 }
@@ -82,6 +85,13 @@ impl Secrets {
                 self.add(text, label_for(key));
             }
         });
+    }
+
+    /// An independent copy: what a case adds does not reach the target's shared set.
+    pub fn clone_for_case(&self) -> Secrets {
+        Secrets {
+            values: Arc::new(Mutex::new(self.values())),
+        }
     }
 
     /// A snapshot of the registered values (for tests proving they never leak).

@@ -114,9 +114,7 @@ impl TNode {
                 templated.push(pointer.to_owned());
                 Value::Null
             }
-            TKind::Text(template) => template
-                .evaluate(&NoVariables)
-                .unwrap_or(Value::Null),
+            TKind::Text(template) => template.evaluate(&NoVariables).unwrap_or(Value::Null),
             TKind::Seq(items) => Value::Array(
                 items
                     .iter()
@@ -129,7 +127,10 @@ impl TNode {
                     .iter()
                     .map(|(key, value)| {
                         let token = key.replace('~', "~0").replace('/', "~1");
-                        (key.clone(), value.shape(&format!("{pointer}/{token}"), templated))
+                        (
+                            key.clone(),
+                            value.shape(&format!("{pointer}/{token}"), templated),
+                        )
                     })
                     .collect(),
             ),
