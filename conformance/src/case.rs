@@ -211,6 +211,8 @@ pub struct Step {
     pub body: Option<Body>,
     /// The `Content-Type` to send instead of `application/json`.
     pub content_type: Option<String>,
+    /// Send with this method instead of the operation's (a 405 on purpose).
+    pub method: Option<String>,
     /// The body breaks the request schema on purpose.
     pub invalid: bool,
     /// Retrying (GET only).
@@ -357,7 +359,7 @@ pub struct Problem {
 }
 
 /// Names reserved for fixtures the harness always provides.
-pub const RESERVED: &[&str] = &["tenant", "other_tenant", "admin", "env"];
+pub const RESERVED: &[&str] = &["tenant", "other_tenant", "admin", "target", "env"];
 
 /// Reads and checks one case from its parsed YAML. `snapshot_names` collects snapshot names
 /// across files so that duplicates are found.
@@ -912,6 +914,9 @@ impl Reader {
             content_type: fields
                 .get("content_type")
                 .and_then(|n| self.string(n, "`content_type`")),
+            method: fields
+                .get("method")
+                .and_then(|n| self.string(n, "`method`")),
             invalid: self.boolean(fields.get("invalid"), "`invalid`", false),
             retry,
             expect,

@@ -87,6 +87,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     let snapshots = Arc::new(SnapshotStore {
         dir: options.snapshots_dir.join(&target.snapshot_name),
     });
+    quiet_snapshot_panics();
     let (trials, ignored) = trials(&suite, &target, &coverage, &snapshots, &runtime, options);
     let conclusion = libtest_mimic::run(arguments, trials);
     let full_run = arguments.filter.is_none()
@@ -115,6 +116,24 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     drop(target);
     runtime.shutdown_background();
     Ok(conclusion)
+}
+
+/// insta reports a changed snapshot by panicking after printing its diff; the trial turns that
+/// into a failure with its own message, so the panic's extra "thread panicked" report (and a
+/// backtrace under RUST_BACKTRACE) is left out. Every other panic is reported as usual.
+fn quiet_snapshot_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if !message.starts_with("snapshot assertion for") {
+            default(info);
+        }
+    }));
 }
 
 /// `run`, as a process exit code (the binary's and the test target's `main`).

@@ -242,12 +242,20 @@ fn build_request(state: &State<'_>, step: &Step) -> Result<Request, String> {
                     "`fetch` needs an absolute http(s) URL, got `{url}`"
                 ));
             }
+            let mut headers = Vec::new();
+            for (name, node) in &step.headers {
+                let value = evaluate_text(state, node)?;
+                if name.eq_ignore_ascii_case("ApiKey") {
+                    state.secrets.add(&value, "api-key");
+                }
+                headers.push((name.clone(), value));
+            }
             return Ok(Request {
                 operation: None,
                 method: Method::GET,
                 url,
                 query: Vec::new(),
-                headers: Vec::new(),
+                headers,
                 body: None,
             });
         }
@@ -338,8 +346,13 @@ fn build_request(state: &State<'_>, step: &Step) -> Result<Request, String> {
         }
         Some(Body::Raw(node)) => Some((content_type, evaluate_text(state, node)?.into_bytes())),
     };
-    let method = Method::from_bytes(op.method.as_bytes())
-        .map_err(|_| format!("`{}` is not an HTTP method", op.method))?;
+    let method_name = step
+        .method
+        .as_deref()
+        .unwrap_or(&op.method)
+        .to_ascii_uppercase();
+    let method = Method::from_bytes(method_name.as_bytes())
+        .map_err(|_| format!("`{method_name}` is not an HTTP method"))?;
     Ok(Request {
         operation: Some((spec_kind, operation_id.to_owned())),
         method,
