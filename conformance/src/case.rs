@@ -282,6 +282,8 @@ pub enum Check {
     Exists,
     /// Nothing is there.
     Absent,
+    /// Nothing, or null (an optional nullable member).
+    NullOrAbsent,
     /// An array or string of this length.
     Length(usize),
 }
@@ -777,6 +779,7 @@ impl Reader {
                 "body",
                 "raw_body",
                 "content_type",
+                "method",
                 "invalid",
                 "retry",
                 "expect",
@@ -1057,12 +1060,12 @@ impl Reader {
                 expect.outcome = Outcome::Any;
             }
         }
-        if let Action::Fetch { .. } = action
-            && fields.get("error").is_some()
+        if let (Action::Fetch { .. }, Outcome::Error { name, .. }) = (action, &expect.outcome)
+            && expect.status == 200
         {
             self.problem(
                 step_at,
-                "a `fetch` step expects no envelope error".to_owned(),
+                format!("a `fetch` step can expect transport errors only, not `{name}`"),
             );
         }
         expect.content_type = fields
@@ -1099,6 +1102,9 @@ impl Reader {
         match &node.value {
             NodeValue::String(text) if text == "exists" => vec![(Check::Exists, node.at)],
             NodeValue::String(text) if text == "absent" => vec![(Check::Absent, node.at)],
+            NodeValue::String(text) if text == "null-or-absent" => {
+                vec![(Check::NullOrAbsent, node.at)]
+            }
             NodeValue::Map(_) => {
                 let Some(fields) = self.fields(
                     node,

@@ -103,6 +103,8 @@ pub(crate) async fn provide(state: &mut State<'_>, case: &Case) -> Result<(), St
             .vars
             .insert("other_tenant".to_owned(), other.variable());
     }
+    let target = json!({ "baseUrl": state.target.base_url });
+    state.vars.insert("target".to_owned(), target);
     let uses = variable_uses(case);
     let needs_admin = fixtures.admin
         || uses.contains("admin")

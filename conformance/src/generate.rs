@@ -67,6 +67,11 @@ pub fn call(function: &str, args: &[Arg]) -> Result<Value, String> {
                 .map(Value::String)
                 .ok_or_else(|| format!("the URL has no query parameter `{name}`"))
         }
+        "set_query_param" => {
+            let url = text_arg(&args[0]);
+            let name = text_arg(&args[1]);
+            Ok(json!(set_query_param(&url, &name, &text_arg(&args[2]))))
+        }
         "url_path" => {
             let url = text_arg(&args[0]);
             url_path(&url)
@@ -246,6 +251,19 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         (key == name).then(|| percent_decode(value))
     })
+}
+
+/// The URL with query parameter `name` set to `value` (replaced, or added).
+pub fn set_query_param(url: &str, name: &str, value: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| pair.split('=').next() != Some(name))
+        .map(str::to_owned)
+        .collect();
+    pairs.push(format!("{name}={value}"));
+    format!("{base}?{}", pairs.join("&"))
 }
 
 /// `/path?query` of an absolute URL.

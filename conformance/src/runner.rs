@@ -678,7 +678,10 @@ fn expectation_layer(
         let problem = match (&check.check, actual) {
             (Check::Exists, None) => Some("expected a value, found nothing".to_owned()),
             (Check::Absent, Some(_)) => Some("expected nothing here".to_owned()),
-            (Check::Exists | Check::Absent, _) => None,
+            (Check::NullOrAbsent, Some(value)) if !value.is_null() => {
+                Some("expected null or nothing".to_owned())
+            }
+            (Check::Exists | Check::Absent | Check::NullOrAbsent, _) => None,
             (_, None) => Some("nothing at this pointer".to_owned()),
             (Check::Equals(node), Some(actual)) => match node.evaluate(state) {
                 Ok(expected) if numbers_equal(&expected, actual) => None,
