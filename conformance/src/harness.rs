@@ -24,6 +24,8 @@ pub struct Options {
     pub cases_shown_as: String,
     /// The root of the snapshot directories (default `conformance/snapshots`).
     pub snapshots_dir: PathBuf,
+    /// Credentials and fixtures from env vars (for a target at a base URL).
+    pub settings: crate::target::Settings,
     /// Add the static coverage trials (the real suite; not for test-only case directories).
     pub coverage_trials: bool,
 }
@@ -38,6 +40,7 @@ impl Options {
             cases_shown_as: "conformance/cases".to_owned(),
             snapshots_dir: root.join("snapshots"),
             coverage_trials: true,
+            settings: crate::target::Settings::from_env(),
         }
     }
 }
@@ -79,7 +82,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     let target = runtime.block_on(async {
         match &options.base_url {
             None => Target::embedded().await,
-            Some(url) => Target::at(url).await,
+            Some(url) => Target::at(url, &options.settings).await,
         }
     })?;
     let target = Arc::new(target);

@@ -46,6 +46,58 @@ pub mod env {
     pub const PRODUCT_NEEDS_APPROVAL: &str = "VLENS_PRODUCT_NEEDS_APPROVAL";
 }
 
+/// The values of the env vars of [`env`], read once (or given by a test). `Debug` shows only
+/// which are set.
+#[derive(Clone, Default)]
+pub struct Settings {
+    values: std::collections::BTreeMap<&'static str, String>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.values.keys()).finish()
+    }
+}
+
+impl Settings {
+    /// Every variable of [`env`] that is set and not blank.
+    pub fn from_env() -> Settings {
+        let names = [
+            env::API_KEY,
+            env::TENANCY,
+            env::ADMIN_USER,
+            env::ADMIN_PASSWORD,
+            env::OTHER_API_KEY,
+            env::OTHER_TENANCY,
+            env::USER_PHONE,
+            env::USER_PASSWORD,
+            env::USER_IMEI,
+            env::USER_TRANSACTION_ID,
+            env::PRODUCT_AUTO_APPROVED,
+            env::PRODUCT_NEEDS_APPROVAL,
+        ];
+        let mut settings = Settings::default();
+        for name in names {
+            if let Ok(value) = std::env::var(name)
+                && !value.trim().is_empty()
+            {
+                settings.values.insert(name, value);
+            }
+        }
+        settings
+    }
+
+    /// Sets one value (tests).
+    pub fn with(mut self, name: &'static str, value: &str) -> Settings {
+        self.values.insert(name, value.to_owned());
+        self
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
+    }
+}
+
 /// What kind of server it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetKind {
@@ -202,7 +254,7 @@ impl Target {
     pub async fn embedded() -> Result<Target, TargetError> {
         let sandbox = vlens_sandbox::start(vlens_sandbox::SandboxConfig::default()).await?;
         let base_url = sandbox.base_url().to_owned();
-        let mut target = sandbox_target(base_url, TargetKind::Embedded)?;
+        let mut target = sandbox_target(base_url, TargetKind::Embedded, &Settings::default())?;
         target.snapshot_name = "sandbox".to_owned();
         target._sandbox = Some(sandbox);
         Ok(target)
@@ -210,7 +262,7 @@ impl Target {
 
     /// A target at a base URL: a sandbox if it answers the control API's health check with
     /// the ApiKey in use, otherwise a remote Vlens configured by env vars.
-    pub async fn at(base_url: &str) -> Result<Target, TargetError> {
+    pub async fn at(base_url: &str, settings: &Settings) -> Result<Target, TargetError> {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let Some(host) = base_url
             .strip_prefix("http://")
@@ -220,12 +272,12 @@ impl Target {
         };
         let host = host.split('/').next().unwrap_or(host);
         let snapshot_name = snapshot_name_for(host, base_url.starts_with("https://"));
-        let mut probe = sandbox_target(base_url.clone(), TargetKind::SandboxAt)?;
+        let mut probe = sandbox_target(base_url.clone(), TargetKind::SandboxAt, settings)?;
         probe.snapshot_name = snapshot_name.clone();
         if answers_health(&probe).await {
             return Ok(probe);
         }
-        let mut remote = remote_target(base_url)?;
+        let mut remote = remote_target(base_url, settings)?;
         remote.snapshot_name = snapshot_name;
         Ok(remote)
     }
@@ -265,14 +317,9 @@ fn http_client() -> Result<reqwest::Client, TargetError> {
         .map_err(|error| TargetError::Client(error.to_string()))
 }
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-}
-
-fn env_product(name: &'static str) -> Result<Option<i32>, TargetError> {
-    env_var(name)
+fn env_product(settings: &Settings, name: &'static str) -> Result<Option<i32>, TargetError> {
+    settings
+        .get(name)
         .map(|value| {
             value
                 .trim()
@@ -286,11 +333,15 @@ fn env_product(name: &'static str) -> Result<Option<i32>, TargetError> {
 }
 
 /// A sandbox's credentials: its documented defaults, each replaceable by an env var.
-fn sandbox_target(base_url: String, kind: TargetKind) -> Result<Target, TargetError> {
+fn sandbox_target(
+    base_url: String,
+    kind: TargetKind,
+    settings: &Settings,
+) -> Result<Target, TargetError> {
     // The embedded sandbox always has its defaults; env vars describe a sandbox at a URL.
     let from_env = |name: &str| {
         (kind == TargetKind::SandboxAt)
-            .then(|| env_var(name))
+            .then(|| settings.get(name))
             .flatten()
     };
     let main = TenantCredentials {
@@ -338,29 +389,31 @@ fn sandbox_target(base_url: String, kind: TargetKind) -> Result<Target, TargetEr
 }
 
 /// A remote Vlens: everything from env vars.
-fn remote_target(base_url: String) -> Result<Target, TargetError> {
+fn remote_target(base_url: String, settings: &Settings) -> Result<Target, TargetError> {
     let main = TenantCredentials {
-        name: env_var(env::TENANCY).unwrap_or_default(),
-        api_key: env_var(env::API_KEY).unwrap_or_default().into(),
-        admin_user: env_var(env::ADMIN_USER),
-        admin_password: env_var(env::ADMIN_PASSWORD).map(SecretString::from),
+        name: settings.get(env::TENANCY).unwrap_or_default(),
+        api_key: settings.get(env::API_KEY).unwrap_or_default().into(),
+        admin_user: settings.get(env::ADMIN_USER),
+        admin_password: settings.get(env::ADMIN_PASSWORD).map(SecretString::from),
     };
-    let other = env_var(env::OTHER_API_KEY).map(|key| TenantCredentials {
-        name: env_var(env::OTHER_TENANCY).unwrap_or_default(),
-        api_key: key.into(),
-        admin_user: None,
-        admin_password: None,
-    });
+    let other = settings
+        .get(env::OTHER_API_KEY)
+        .map(|key| TenantCredentials {
+            name: settings.get(env::OTHER_TENANCY).unwrap_or_default(),
+            api_key: key.into(),
+            admin_user: None,
+            admin_password: None,
+        });
     let remote_user = match (
-        env_var(env::USER_PHONE),
-        env_var(env::USER_PASSWORD),
-        env_var(env::USER_IMEI),
+        settings.get(env::USER_PHONE),
+        settings.get(env::USER_PASSWORD),
+        settings.get(env::USER_IMEI),
     ) {
         (Some(phone), Some(password), Some(imei)) => Some(RemoteUser {
             phone,
             password: password.into(),
             imei,
-            transaction_id: env_var(env::USER_TRANSACTION_ID),
+            transaction_id: settings.get(env::USER_TRANSACTION_ID),
         }),
         _ => None,
     };
@@ -379,8 +432,8 @@ fn remote_target(base_url: String) -> Result<Target, TargetError> {
         main,
         other,
         products: Products {
-            auto_approved: env_product(env::PRODUCT_AUTO_APPROVED)?,
-            needs_approval: env_product(env::PRODUCT_NEEDS_APPROVAL)?,
+            auto_approved: env_product(settings, env::PRODUCT_AUTO_APPROVED)?,
+            needs_approval: env_product(settings, env::PRODUCT_NEEDS_APPROVAL)?,
         },
         remote_user,
         secrets,
