@@ -685,6 +685,11 @@ fn expectation_layer(
             (_, None) => Some("nothing at this pointer".to_owned()),
             (Check::Equals(node), Some(actual)) => match node.evaluate(state) {
                 Ok(expected) if numbers_equal(&expected, actual) => None,
+                // A value derived from a secret (a wrong code made from the real one) would
+                // reveal it: at a secret-named member the expected value is not shown.
+                Ok(_) if crate::redact::is_secret_pointer(&check.pointer) => {
+                    Some("expected another value (not shown: a secret member)".to_owned())
+                }
                 Ok(expected) => Some(format!("expected {}", state.secrets.redact_json(&expected))),
                 Err(error) => Some(format!("the expected value: {}", error.message)),
             },
