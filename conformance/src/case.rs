@@ -996,7 +996,7 @@ impl Reader {
                     {
                         let declared = vlens_openapi::vlens()
                             .operation(operation)
-                            .is_some_and(|op| op.error_codes.iter().any(|c| *c == name));
+                            .is_some_and(|op| op.error_codes.contains(&name));
                         if !declared {
                             self.problem(
                                 error.at,

@@ -48,7 +48,10 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
             .with(env::API_KEY, CANARY_API_KEY)
             .with(env::ADMIN_PASSWORD, CANARY_PASSWORD);
         let target = Target::at(sandbox.base_url(), &settings).await.unwrap();
-        assert!(target.has_control_api(), "the canary ApiKey opens the control API");
+        assert!(
+            target.has_control_api(),
+            "the canary ApiKey opens the control API"
+        );
         assert!(!format!("{target:?}").contains("canary"));
         let coverage = Arc::new(Coverage::default());
         let store = SnapshotStore {
@@ -90,10 +93,19 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
     }
     // The cases met every kind of secret, so the checks above were not vacuous.
     for label in ["api-key", "password", "token", "otp"] {
-        assert!(seen_labels.contains(&label), "no {label} was met: {seen_labels:?}");
+        assert!(
+            seen_labels.contains(&label),
+            "no {label} was met: {seen_labels:?}"
+        );
     }
     assert!(output.contains("[REDACTED"), "{output}");
-    assert!(output.contains("admin"), "the refused admin fixture is reported:\n{output}");
+    assert!(
+        output.contains("admin"),
+        "the refused admin fixture is reported:\n{output}"
+    );
     let written = all_text_below(snapshots.path());
-    assert!(!written.contains(CANARY_API_KEY) && !written.contains("eyJ"), "{written}");
+    assert!(
+        !written.contains(CANARY_API_KEY) && !written.contains("eyJ"),
+        "{written}"
+    );
 }
