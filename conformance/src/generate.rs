@@ -274,32 +274,9 @@ pub fn url_path(url: &str) -> Option<&str> {
     Some(rest.find('/').map_or("/", |index| &rest[index..]))
 }
 
+/// Query-string decoding: `+` is a space, then `%XX` escapes.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let decoded = (bytes[index] == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (decoded, bytes[index]) {
-            (Some(byte), _) => {
-                out.push(byte);
-                index += 3;
-            }
-            (None, b'+') => {
-                out.push(b' ');
-                index += 1;
-            }
-            (None, byte) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    vlens_openapi::percent_decode(&text.replace('+', " "))
 }
 
 /// A valid 1×1 PNG whose colour follows `seed`, padded with a private ancillary chunk to at
