@@ -289,8 +289,14 @@ fn data_problem(path: &str, message: &str) -> FieldProblem {
         return FieldProblem::new(join(&name), "is required");
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
+        // serde_path_to_error's path already ends with the unknown key.
         let name = quoted(rest).unwrap_or_default();
-        return FieldProblem::new(join(&name), "is not a known field");
+        let field = if path.ends_with(name.as_str()) && !name.is_empty() {
+            path.to_string()
+        } else {
+            join(&name)
+        };
+        return FieldProblem::new(field, "is not a known field");
     }
     let field = if path.is_empty() || path == "." {
         "body".to_string()
