@@ -3,7 +3,7 @@
 mod common;
 
 use common::MockServer;
-use vlens_client::types::{self, GeoLocation};
+use vlens_client::types;
 use vlens_client::{Client, RetryPolicy};
 
 fn client(url: &str) -> Client {
@@ -13,6 +13,14 @@ fn client(url: &str) -> Client {
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("client builds")
+}
+
+fn authorizations(server: &MockServer) -> Vec<Option<String>> {
+    server
+        .recorded()
+        .iter()
+        .map(|r| header(r, "authorization").map(str::to_string))
+        .collect()
 }
 
 fn header<'a>(recorded: &'a common::Recorded, name: &str) -> Option<&'a str> {
@@ -37,10 +45,7 @@ async fn every_call_carries_the_api_key_and_tenancy() {
     let _ = client
         .customer_sign_step_validate_payment(&types::CustomerSignInput {
             contract_storage_id: None,
-            geo_location: GeoLocation {
-                latitude: 30.0444,
-                longitude: 31.2357,
-            },
+            geo_location: common::cairo(),
             payment_gateway: None,
             request_id: None,
             transaction_id: None,
@@ -85,19 +90,14 @@ async fn the_token_goes_only_to_operations_that_take_one() {
         })
         .await; // ApiKey only
 
-    let recorded = server.recorded();
     assert_eq!(
-        header(&recorded[0], "authorization"),
-        Some("Bearer first-token")
-    );
-    assert_eq!(
-        header(&recorded[1], "authorization"),
-        Some("Bearer first-token")
-    );
-    assert_eq!(
-        header(&recorded[2], "authorization"),
-        None,
-        "ApiKey-only operation got a token"
+        authorizations(&server),
+        [
+            Some("Bearer first-token".into()),
+            Some("Bearer first-token".into()),
+            None
+        ],
+        "user, admin, then an ApiKey-only operation"
     );
 }
 
@@ -115,16 +115,14 @@ async fn the_token_can_be_replaced_and_cleared_at_run_time() {
     client.clear_bearer_token();
     let _ = client.check_eligibility().await;
 
-    let recorded = server.recorded();
     assert_eq!(
-        header(&recorded[0], "authorization"),
-        Some("Bearer first-token")
+        authorizations(&server),
+        [
+            Some("Bearer first-token".into()),
+            Some("Bearer second-token".into()),
+            None
+        ]
     );
-    assert_eq!(
-        header(&recorded[1], "authorization"),
-        Some("Bearer second-token")
-    );
-    assert_eq!(header(&recorded[2], "authorization"), None);
     assert!(!client.has_bearer_token());
 }
 

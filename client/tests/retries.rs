@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{MockServer, Scripted};
 use serde_json::json;
-use vlens_client::types::{self, GeoLocation};
+use vlens_client::types;
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy, VlensError};
 
 fn fast_retries(max_retries: u32) -> RetryPolicy {
@@ -45,10 +45,7 @@ fn client(url: &str, policy: RetryPolicy) -> Client {
 fn request_otp_input() -> types::StepRequestOtpInput {
     types::StepRequestOtpInput {
         contract_storage_id: None,
-        geo_location: GeoLocation {
-            latitude: 30.0444,
-            longitude: 31.2357,
-        },
+        geo_location: common::cairo(),
         payment_gateway: None,
         request_id: None,
         sms_providers: None,

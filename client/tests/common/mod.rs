@@ -54,6 +54,14 @@ pub struct MockServer {
     shared: Arc<Mutex<Shared>>,
 }
 
+/// Cairo, the sandbox's default registration point.
+pub fn cairo() -> vlens_client::types::GeoLocation {
+    vlens_client::types::GeoLocation {
+        latitude: 30.0444,
+        longitude: 31.2357,
+    }
+}
+
 /// A success envelope that decodes as any operation's reply whose data may be null... except
 /// that `.data()` then reports MissingData; tests that call `.data()` script their own.
 pub fn empty_success() -> Scripted {
