@@ -57,17 +57,9 @@ pub struct Operation {
     pub decode_request: Option<Decoder>,
 }
 
-/// The operation with this operationId (`check-eligibility`) or generated method name
-/// (`check_eligibility`, which is what progenitor passes to the client hooks).
+/// The operation with this operationId.
 pub fn operation(id: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| {
-        op.id.len() == id.len()
-            && op
-                .id
-                .bytes()
-                .zip(id.bytes())
-                .all(|(a, b)| a == b || (a == b'-' && b == b'_'))
-    })
+    OPERATIONS.iter().find(|op| op.id == id)
 }
 
 /// The operation whose generated method has this name.

@@ -188,10 +188,9 @@ fn is_json_content_type(parts_headers: &http::HeaderMap) -> bool {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    // The older docs' ASP.NET server also takes text/json and application/*+json.
+    // Only application/json (parameters such as charset allowed): the spec leaves out the
+    // older docs' ASP.NET variants (`text/json`, `application/*+json`).
     essence == "application/json"
-        || essence == "text/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 async fn body_bytes(request: Request) -> ApiResult<Bytes> {
