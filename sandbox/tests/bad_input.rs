@@ -115,7 +115,12 @@ async fn a_wrong_or_missing_content_type_is_415() {
     let sandbox = TestSandbox::start().await;
     let user = sandbox.user(KEY).await;
     let body = json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "userDeviceUtcTime": "2025-01-01T00:00:00Z"}).to_string();
-    for content_type in [Some("text/plain"), Some("application/xml"), Some("text/json"), None] {
+    for content_type in [
+        Some("text/plain"),
+        Some("application/xml"),
+        Some("text/json"),
+        None,
+    ] {
         let (status, reply) = post_raw(
             &sandbox,
             OTP_PATH,
