@@ -59,12 +59,17 @@ pub(crate) fn sensitive_header(
     what: &'static str,
     value: &str,
 ) -> Result<HeaderValue, InvalidHeader> {
+    let mut header = plain_header(what, value)?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+/// A header value that is not a secret (the tenancy name).
+pub(crate) fn plain_header(what: &'static str, value: &str) -> Result<HeaderValue, InvalidHeader> {
     if value.trim().is_empty() {
         return Err(InvalidHeader { what });
     }
-    let mut header = HeaderValue::from_str(value).map_err(|_| InvalidHeader { what })?;
-    header.set_sensitive(true);
-    Ok(header)
+    HeaderValue::from_str(value).map_err(|_| InvalidHeader { what })
 }
 
 impl ClientState {
@@ -119,8 +124,9 @@ impl ClientHooks<ClientState> for Client {
         }
         // The token goes only where the spec asks for one: ApiKey-only operations (login,
         // registration) must not carry a stale token of another session.
-        let takes_token =
-            spec::operation(info.operation_id).is_some_and(|op| op.token != TokenKind::None);
+        // (progenitor's `operation_id` here is the generated method's name.)
+        let takes_token = spec::operation_by_client_method(info.operation_id)
+            .is_some_and(|op| op.token != TokenKind::None);
         if takes_token && let Some(token) = state.bearer_header() {
             headers.insert(AUTHORIZATION, token);
         }

@@ -3,7 +3,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::auth::{ClientState, InvalidHeader, sensitive_header};
+use crate::auth::{ClientState, InvalidHeader, plain_header, sensitive_header};
 use crate::environment::Environment;
 use crate::generated::Client;
 use crate::retry::RetryPolicy;
@@ -110,7 +110,7 @@ impl ClientBuilder {
             tenancy_name: self
                 .tenancy_name
                 .as_deref()
-                .map(|name| sensitive_header("tenancy name", name))
+                .map(|name| plain_header("tenancy name", name))
                 .transpose()?,
             bearer: Arc::new(RwLock::new(
                 self.bearer_token

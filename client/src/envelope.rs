@@ -195,6 +195,12 @@ impl From<ProgenitorError<types::ApiOutputError>> for VlensError {
     }
 }
 
+impl From<crate::auth::InvalidHeader> for VlensError {
+    fn from(error: crate::auth::InvalidHeader) -> Self {
+        VlensError::InvalidRequest(error.to_string())
+    }
+}
+
 impl VlensError {
     /// The envelope error, if the server sent one.
     pub fn api(&self) -> Option<&ApiError> {

@@ -463,6 +463,7 @@ impl KnownErrorCode {
 pub static OPERATIONS: [Operation; 32] = [
     Operation {
         id: "check-eligibility",
+        client_method: "check_eligibility",
         method: "GET",
         path: "/api/BusinessRequest/CheckEligibility",
         token: TokenKind::User,
@@ -474,6 +475,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "create-business-request",
+        client_method: "create_business_request",
         method: "POST",
         path: "/api/BusinessRequest/Create/{typeId}",
         token: TokenKind::User,
@@ -489,6 +491,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "get-current-business-request",
+        client_method: "get_current_business_request",
         method: "GET",
         path: "/api/BusinessRequest/Current",
         token: TokenKind::User,
@@ -500,6 +503,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "get-current-business-request-list",
+        client_method: "get_current_business_request_list",
         method: "GET",
         path: "/api/BusinessRequest/CurrentList",
         token: TokenKind::User,
@@ -511,6 +515,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "get-current-business-request-list-ids",
+        client_method: "get_current_business_request_list_ids",
         method: "GET",
         path: "/api/BusinessRequest/CurrentListIds",
         token: TokenKind::User,
@@ -524,6 +529,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "customer-sign-step-re-validate-liveness",
+        client_method: "customer_sign_step_re_validate_liveness",
         method: "POST",
         path: "/api/BusinessRequest/CustomerSign/StepReValidateLiveness",
         token: TokenKind::User,
@@ -545,6 +551,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "customer-sign-step-request-otp",
+        client_method: "customer_sign_step_request_otp",
         method: "POST",
         path: "/api/BusinessRequest/CustomerSign/StepRequestOtp",
         token: TokenKind::User,
@@ -561,6 +568,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "customer-sign-step-validate-otp",
+        client_method: "customer_sign_step_validate_otp",
         method: "POST",
         path: "/api/BusinessRequest/CustomerSign/StepValidateOtp",
         token: TokenKind::User,
@@ -582,6 +590,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "customer-sign-step-validate-payment",
+        client_method: "customer_sign_step_validate_payment",
         method: "POST",
         path: "/api/BusinessRequest/CustomerSign/StepValidatePayment",
         token: TokenKind::User,
@@ -598,6 +607,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "generate-sign-contract-link",
+        client_method: "generate_sign_contract_link",
         method: "POST",
         path: "/api/BusinessRequest/GenerateSignContractLink",
         token: TokenKind::User,
@@ -609,6 +619,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "get-all-request-types",
+        client_method: "get_all_request_types",
         method: "GET",
         path: "/api/BusinessRequest/GetAllRequestTypes",
         token: TokenKind::User,
@@ -620,6 +631,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "get-business-request-by-id",
+        client_method: "get_business_request_by_id",
         method: "GET",
         path: "/api/BusinessRequest/GetBusinessRequestById/{id}",
         token: TokenKind::UserOrAdmin,
@@ -631,6 +643,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "get-business-request-type-template-fields",
+        client_method: "get_business_request_type_template_fields",
         method: "GET",
         path: "/api/BusinessRequest/GetBusinessRequestTypeTemplateFields",
         token: TokenKind::User,
@@ -642,6 +655,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "view-contract-pdf",
+        client_method: "view_contract_pdf",
         method: "GET",
         path: "/api/BusinessRequest/ViewContractPdf",
         token: TokenKind::UserOrAdmin,
@@ -656,6 +670,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "check-existence-of-email-or-phone",
+        client_method: "check_existence_of_email_or_phone",
         method: "POST",
         path: "/api/DigitalIdentity/CheckExistenceOfEmailOrPhone",
         token: TokenKind::None,
@@ -667,6 +682,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "get-step-image",
+        client_method: "get_step_image",
         method: "GET",
         path: "/api/DigitalIdentity/GetStepImage",
         token: TokenKind::Admin,
@@ -681,6 +697,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "get-user-digital-identity-images",
+        client_method: "get_user_digital_identity_images",
         method: "GET",
         path: "/api/DigitalIdentity/GetUserDigitalIdentityImages",
         token: TokenKind::Admin,
@@ -692,6 +709,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "link-user-with-existing-transaction",
+        client_method: "link_user_with_existing_transaction",
         method: "POST",
         path: "/api/DigitalIdentity/LinkUserWithExistingTransaction",
         token: TokenKind::User,
@@ -707,6 +725,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "digital-identity-login",
+        client_method: "digital_identity_login",
         method: "POST",
         path: "/api/DigitalIdentity/Login",
         token: TokenKind::None,
@@ -724,6 +743,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "digital-identity-refresh-token",
+        client_method: "digital_identity_refresh_token",
         method: "POST",
         path: "/api/DigitalIdentity/RefreshToken",
         token: TokenKind::None,
@@ -735,6 +755,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "register",
+        client_method: "register",
         method: "POST",
         path: "/api/DigitalIdentity/Register",
         token: TokenKind::None,
@@ -756,6 +777,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "register-step-verify-email",
+        client_method: "register_step_verify_email",
         method: "POST",
         path: "/api/DigitalIdentity/Register/StepVerifyEmail",
         token: TokenKind::None,
@@ -774,6 +796,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "register-step-verify-o-auth-token",
+        client_method: "register_step_verify_o_auth_token",
         method: "POST",
         path: "/api/DigitalIdentity/Register/StepVerifyOAuthToken",
         token: TokenKind::None,
@@ -785,6 +808,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "register-step-verify-phone",
+        client_method: "register_step_verify_phone",
         method: "POST",
         path: "/api/DigitalIdentity/Register/StepVerifyPhone",
         token: TokenKind::None,
@@ -803,6 +827,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "verify-o-auth-token",
+        client_method: "verify_o_auth_token",
         method: "POST",
         path: "/api/DigitalIdentity/VerifyOAuthToken",
         token: TokenKind::None,
@@ -814,6 +839,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "verify-id-back",
+        client_method: "verify_id_back",
         method: "POST",
         path: "/api/DigitalIdentity/verify/id/back",
         token: TokenKind::UserOptional,
@@ -830,6 +856,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "verify-id-front",
+        client_method: "verify_id_front",
         method: "POST",
         path: "/api/DigitalIdentity/verify/id/front",
         token: TokenKind::UserOptional,
@@ -846,6 +873,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "verify-liveness-multi",
+        client_method: "verify_liveness_multi",
         method: "POST",
         path: "/api/DigitalIdentity/verify/liveness/multi",
         token: TokenKind::UserOptional,
@@ -864,6 +892,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "create-auth-session",
+        client_method: "create_auth_session",
         method: "POST",
         path: "/api/IdentityUserSession/CreateAuthSession",
         token: TokenKind::None,
@@ -875,6 +904,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "create-invitation",
+        client_method: "create_invitation",
         method: "POST",
         path: "/api/IdentityUserSession/CreateInvitation",
         token: TokenKind::Admin,
@@ -889,6 +919,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "login",
+        client_method: "login",
         method: "POST",
         path: "/api/credentials/Login",
         token: TokenKind::None,
@@ -900,6 +931,7 @@ pub static OPERATIONS: [Operation; 32] = [
     },
     Operation {
         id: "refresh-token",
+        client_method: "refresh_token",
         method: "POST",
         path: "/api/credentials/RefreshToken",
         token: TokenKind::None,

@@ -16,7 +16,7 @@
 //! use vlens_client::{Client, Environment, ResultExt};
 //!
 //! let client = Client::builder(Environment::Staging, "my-api-key").build()?;
-//! client.set_bearer_token("eyJ...");
+//! client.set_bearer_token("eyJ...")?;
 //! let eligibility = client.check_eligibility().await.data()?;
 //! println!("eligible: {}", eligibility.is_eligible);
 //! # Ok(()) }
@@ -44,7 +44,7 @@ pub mod generated;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 mod generated_spec;
 
-pub use auth::ClientState;
+pub use auth::{ClientState, InvalidHeader};
 pub use builder::{BuildError, ClientBuilder};
 pub use envelope::{ApiError, Envelope, ErrorCode, ResultExt, VlensError};
 pub use environment::Environment;

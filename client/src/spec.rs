@@ -36,6 +36,9 @@ pub type Decoder = fn(&[u8]) -> Result<(), DecodeError>;
 pub struct Operation {
     /// The operationId (`customer-sign-step-request-otp`).
     pub id: &'static str,
+    /// The generated method's name (`customer_sign_step_request_otp`), which is also what
+    /// progenitor passes to hooks as `OperationInfo::operation_id`.
+    pub client_method: &'static str,
     /// The HTTP method, upper case.
     pub method: &'static str,
     /// The path template (`/api/BusinessRequest/Create/{typeId}`).
@@ -54,17 +57,14 @@ pub struct Operation {
     pub decode_request: Option<Decoder>,
 }
 
-/// The operation with this operationId (`check-eligibility`) or generated method name
-/// (`check_eligibility`, which is what progenitor passes to the client hooks).
+/// The operation with this operationId.
 pub fn operation(id: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| {
-        op.id.len() == id.len()
-            && op
-                .id
-                .bytes()
-                .zip(id.bytes())
-                .all(|(a, b)| a == b || (a == b'-' && b == b'_'))
-    })
+    OPERATIONS.iter().find(|op| op.id == id)
+}
+
+/// The operation whose generated method has this name.
+pub fn operation_by_client_method(name: &str) -> Option<&'static Operation> {
+    OPERATIONS.iter().find(|op| op.client_method == name)
 }
 
 /// JSON that does not decode into a generated type.

@@ -97,7 +97,7 @@ pub fn check_content(images: &[Image]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Liveness: the three frames (the first three images) must all differ.
+/// Liveness: the frames must all differ (callers pass the three faces).
 pub fn check_frames_distinct(frames: &[Image]) -> Result<(), ApiError> {
     let mut identical = Vec::new();
     for (i, a) in frames.iter().enumerate() {

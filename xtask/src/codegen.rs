@@ -35,7 +35,7 @@ pub fn render(layout: &Layout) -> Result<Vec<(&'static str, String)>, Error> {
         "progenitor 0.15.1's client",
         client_tokens,
     )?;
-    let meta_tokens = meta::tokens(&spec, generator.get_type_space(), &spec_path)?;
+    let meta_tokens = meta::tokens(&spec, generator.get_type_space(), &client, &spec_path)?;
     let meta = generate::render(
         GENERATED_SPEC_META,
         "error codes, envelopes and the operation table",

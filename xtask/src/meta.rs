@@ -21,11 +21,23 @@ use crate::spec::{METHODS, Spec};
 pub fn tokens(
     spec: &Spec,
     types: &TypeSpace,
+    client_code: &str,
     path: &std::path::Path,
 ) -> Result<TokenStream, Error> {
     let mut problems = Vec::new();
     let codes = error_codes(&spec.raw);
     let operations = operations(&spec.raw);
+    // progenitor hands hooks the method's snake_case name, not the operationId; make sure the
+    // name derived here is the one it used, so that hooks can find the operation.
+    for op in &operations {
+        let method = method_name(&op.id);
+        if !client_code.contains(&format!("operation_id: \"{method}\"")) {
+            problems.push(format!(
+                "operation `{}`: progenitor did not name its method `{method}`",
+                op.id
+            ));
+        }
+    }
 
     let error_enum = error_code_tokens(&codes);
     let mut envelope_names: Vec<&str> = operations.iter().map(|op| op.response.as_str()).collect();
@@ -257,6 +269,7 @@ fn operation_table_tokens(
             let OperationEntry {
                 id, method, path, ..
             } = op;
+            let client_method = method_name(id);
             let token = match op.token.as_deref() {
                 None => quote!(TokenKind::None),
                 Some("user") => quote!(TokenKind::User),
@@ -294,6 +307,7 @@ fn operation_table_tokens(
             quote! {
                 Operation {
                     id: #id,
+                    client_method: #client_method,
                     method: #method,
                     path: #path,
                     token: #token,
@@ -310,6 +324,11 @@ fn operation_table_tokens(
         /// Every operation of the spec, in the spec's order.
         pub static OPERATIONS: [Operation; #count] = [ #( #entries, )* ];
     }
+}
+
+/// The generated method's name: progenitor snake-cases the operationId.
+fn method_name(operation_id: &str) -> String {
+    operation_id.replace('-', "_")
 }
 
 /// The generated type for a component schema, as a path (`types::Name`).

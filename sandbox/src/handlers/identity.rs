@@ -227,14 +227,14 @@ pub async fn liveness(
             return Err(KnownErrorCode::IdSidesRequired.into());
         }
         images::check_content(&decoded)?;
-        images::check_frames_distinct(&decoded[..3])?;
+        // decode_all returned one image per field: the three faces, then the optional image.
+        let [face_1, face_2, face_3, extra @ ..] = decoded.as_slice() else {
+            return Err(ApiError::Internal);
+        };
+        images::check_frames_distinct(&decoded[..decoded.len().min(3)])?;
         tx.liveness = Some(Liveness {
-            faces: [
-                stored(&decoded[0]),
-                stored(&decoded[1]),
-                stored(&decoded[2]),
-            ],
-            image: decoded.get(3).map(stored),
+            faces: [stored(face_1), stored(face_2), stored(face_3)],
+            image: extra.first().map(stored),
         });
         if let Some(user_id) = caller.user_id {
             mark_verified(state, user_id, body.transaction_id);

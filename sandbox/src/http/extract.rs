@@ -188,10 +188,9 @@ fn is_json_content_type(parts_headers: &http::HeaderMap) -> bool {
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
-    // The older docs' ASP.NET server also takes text/json and application/*+json.
+    // Only application/json (parameters such as charset allowed): the spec leaves out the
+    // older docs' ASP.NET variants (`text/json`, `application/*+json`).
     essence == "application/json"
-        || essence == "text/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 async fn body_bytes(request: Request) -> ApiResult<Bytes> {
@@ -289,8 +288,14 @@ fn data_problem(path: &str, message: &str) -> FieldProblem {
         return FieldProblem::new(join(&name), "is required");
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
+        // serde_path_to_error's path already ends with the unknown key.
         let name = quoted(rest).unwrap_or_default();
-        return FieldProblem::new(join(&name), "is not a known field");
+        let field = if path.ends_with(name.as_str()) && !name.is_empty() {
+            path.to_string()
+        } else {
+            join(&name)
+        };
+        return FieldProblem::new(field, "is not a known field");
     }
     let field = if path.is_empty() || path == "." {
         "body".to_string()

@@ -77,3 +77,43 @@ pub async fn not_found() -> ApiError {
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_500_envelope() {
+        let response = panic_to_envelope(Box::new("boom"));
+        assert_eq!(response.status(), http::StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(json["error_code"], 500);
+        assert_eq!(json["data"], serde_json::Value::Null);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_caught_by_the_router_layer() {
+        use tower::ServiceExt;
+        async fn explode() -> &'static str {
+            panic!("handler bug")
+        }
+        let app = axum::Router::new()
+            .route("/explode", axum::routing::get(explode))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                panic_to_envelope,
+            ));
+        let response = app
+            .oneshot(
+                http::Request::builder()
+                    .uri("/explode")
+                    .body(Body::empty())
+                    .unwrap_or_default(),
+            )
+            .await;
+        let status = response.map(|r| r.status()).ok();
+        assert_eq!(status, Some(http::StatusCode::INTERNAL_SERVER_ERROR));
+    }
+}

@@ -1,0 +1,294 @@
+//! Bad input: every case answers an envelope with the declared status and a message naming
+//! the field; never a 500.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const OTP_PATH: &str = "/api/BusinessRequest/CustomerSign/StepRequestOtp";
+
+async fn post_raw(
+    sandbox: &TestSandbox,
+    path: &str,
+    token: &str,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> (u16, Value) {
+    let mut request = sandbox
+        .http()
+        .post(sandbox.url(path))
+        .header("ApiKey", KEY)
+        .bearer_auth(token)
+        .body(body);
+    if let Some(content_type) = content_type {
+        request = request.header("Content-Type", content_type);
+    }
+    let reply = request.send().await.expect("answered");
+    let status = reply.status().as_u16();
+    (status, reply.json().await.expect("an envelope"))
+}
+
+fn first_field(body: &Value) -> &str {
+    body["error_descriptions"][0]["field"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+fn assert_names(body: &Value, field: &str) {
+    assert_eq!(first_field(body), field, "{body}");
+    let message = body["error_message"].as_str().unwrap_or_default();
+    assert!(message.contains(&format!("`{field}`")), "{message}");
+    assert_eq!(body["data"], Value::Null);
+}
+
+#[tokio::test]
+async fn malformed_json_missing_and_mistyped_fields_are_400() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let token = user.access_token.as_str();
+    let json = Some("application/json");
+
+    let (status, body) = post_raw(&sandbox, OTP_PATH, token, json, "{\"geoLocation\": ").await;
+    assert_eq!(status, 400);
+    assert_names(&body, "body");
+
+    let (status, body) = post_raw(
+        &sandbox,
+        OTP_PATH,
+        token,
+        json,
+        json!({"userDeviceUtcTime": "2025-01-01T00:00:00Z"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_names(&body, "geoLocation");
+
+    let (status, body) = post_raw(
+        &sandbox,
+        OTP_PATH,
+        token,
+        json,
+        json!({"geoLocation": {"latitude": "30", "longitude": 31.2}, "userDeviceUtcTime": "2025-01-01T00:00:00Z"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_names(&body, "geoLocation.latitude");
+
+    let (status, body) = post_raw(
+        &sandbox,
+        OTP_PATH,
+        token,
+        json,
+        json!({"geoLocation": {"latitude": 95.0, "longitude": 31.2}, "userDeviceUtcTime": "2025-01-01T00:00:00Z"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_names(&body, "geoLocation.latitude");
+
+    let (status, body) = post_raw(
+        &sandbox,
+        OTP_PATH,
+        token,
+        json,
+        json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "userDeviceUtcTime": "yesterday"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_names(&body, "userDeviceUtcTime");
+
+    let (status, body) = post_raw(
+        &sandbox,
+        OTP_PATH,
+        token,
+        json,
+        json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "userDeviceUtcTime": "2025-01-01T00:00:00Z", "requestId": "not-a-uuid"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_names(&body, "requestId");
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_content_type_is_415() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let body = json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "userDeviceUtcTime": "2025-01-01T00:00:00Z"}).to_string();
+    for content_type in [
+        Some("text/plain"),
+        Some("application/xml"),
+        Some("text/json"),
+        None,
+    ] {
+        let (status, reply) = post_raw(
+            &sandbox,
+            OTP_PATH,
+            &user.access_token,
+            content_type,
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 415, "{content_type:?}");
+        assert_eq!(reply["error_code"], 415);
+    }
+    let (status, _) = post_raw(
+        &sandbox,
+        OTP_PATH,
+        &user.access_token,
+        Some("application/json; charset=utf-8"),
+        body,
+    )
+    .await;
+    assert_ne!(status, 415);
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn a_body_over_4_mib_is_413() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let huge = format!("{{\"image\": \"{}\"}}", "A".repeat(4 * 1024 * 1024));
+    let (status, body) = post_raw(
+        &sandbox,
+        "/api/DigitalIdentity/verify/id/front",
+        &user.access_token,
+        Some("application/json"),
+        huge,
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error_code"], 413);
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn invalid_path_and_query_parameters_are_400_naming_them() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let get = |path: &str| {
+        sandbox
+            .http()
+            .get(sandbox.url(path))
+            .header("ApiKey", KEY)
+            .bearer_auth(&user.access_token)
+            .send()
+    };
+    for (path, field) in [
+        (
+            "/api/BusinessRequest/GetBusinessRequestById/not-a-uuid",
+            "id",
+        ),
+        (
+            "/api/BusinessRequest/ViewContractPdf?RequestId=xyz&SecurityHash=00",
+            "RequestId",
+        ),
+        (
+            "/api/BusinessRequest/ViewContractPdf?RequestId=7f0e4c1a-1c1d-4b8e-9a55-1f1f1f1f1f1f",
+            "SecurityHash",
+        ),
+        (
+            "/api/BusinessRequest/GetBusinessRequestTypeTemplateFields?requestTypeId=abc",
+            "requestTypeId",
+        ),
+        (
+            "/api/BusinessRequest/GetBusinessRequestTypeTemplateFields",
+            "requestTypeId",
+        ),
+        ("/api/BusinessRequest/Current?minimal=maybe", "minimal"),
+        (
+            "/api/BusinessRequest/CurrentListIds?SkipCount=-1",
+            "SkipCount",
+        ),
+    ] {
+        let reply = get(path).await.expect("answered");
+        assert_eq!(reply.status(), 400, "{path}");
+        let body: Value = reply.json().await.expect("envelope");
+        assert_names(&body, field);
+    }
+    let (status, body) = post_raw(
+        &sandbox,
+        "/api/BusinessRequest/Create/loan",
+        &user.access_token,
+        Some("application/json"),
+        json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "requestFieldsValues": {}})
+            .to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_names(&body, "typeId");
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_envelopes() {
+    let sandbox = TestSandbox::start().await;
+    let reply = sandbox
+        .http()
+        .get(sandbox.url("/api/Nothing/Here"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(reply.status(), 404);
+    let body: Value = reply.json().await.expect("envelope");
+    assert_eq!(body["error_code"], 404);
+    let reply = sandbox
+        .http()
+        .delete(sandbox.url("/api/BusinessRequest/CheckEligibility"))
+        .header("ApiKey", KEY)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(reply.status(), 405);
+    let body: Value = reply.json().await.expect("envelope");
+    assert_eq!(body["error_code"], 405);
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn control_inputs_are_checked_too() {
+    let sandbox = TestSandbox::start().await;
+    let (status, envelope) = sandbox
+        .control_raw::<Value>(
+            reqwest::Method::POST,
+            "/__sandbox/clock",
+            KEY,
+            Some(json!({"advanceSeconds": -5})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(envelope.error_descriptions[0]["field"], "advanceSeconds");
+    let (status, envelope) = sandbox
+        .control_raw::<Value>(
+            reqwest::Method::POST,
+            "/__sandbox/users",
+            KEY,
+            Some(json!({"favourite": 1})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(envelope.error_descriptions[0]["field"], "favourite");
+    let (status, _) = sandbox
+        .control_raw::<Value>(
+            reqwest::Method::GET,
+            "/__sandbox/otp?phoneNumber=%2B201000000000",
+            KEY,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = sandbox
+        .control_raw::<Value>(reqwest::Method::GET, "/__sandbox/health", "wrong", None)
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = sandbox
+        .control_raw::<Value>(
+            reqwest::Method::POST,
+            "/__sandbox/requests/7f0e4c1a-1c1d-4b8e-9a55-1f1f1f1f1f1f/status",
+            KEY,
+            Some(json!({"status": 2})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    sandbox.finish().await;
+}

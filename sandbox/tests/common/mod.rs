@@ -1,0 +1,509 @@
+//! Shared helpers of the sandbox's tests: a sandbox whose every reply is checked against the
+//! specs (JSON Schema on the raw JSON, via vlens-openapi), clients, and control-API calls.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use vlens_client::{Client, KnownErrorCode, RetryPolicy, VlensError, types};
+use vlens_sandbox::control::{ControlEnvelope, CreatedUser, SentOtp, TenantInfo};
+use vlens_sandbox::{ObservedResponse, RunningSandbox, SandboxConfig, defaults};
+
+pub const KEY: &str = defaults::DEFAULT_API_KEY;
+pub const OTHER_KEY: &str = defaults::OTHER_API_KEY;
+pub const CAIRO: (f64, f64) = (defaults::DEFAULT_LATITUDE, defaults::DEFAULT_LONGITUDE);
+
+/// A sandbox for one test. Every reply it gives is validated against `openapi/vlens.yaml` (or
+/// `openapi/sandbox-control.yaml` for the control API and hosted pages); dropping it fails
+/// the test if any reply did not conform.
+pub struct TestSandbox {
+    sandbox: Option<RunningSandbox>,
+    violations: Arc<Mutex<Vec<String>>>,
+    checked: Arc<Mutex<usize>>,
+    http: reqwest::Client,
+}
+
+impl TestSandbox {
+    pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    pub async fn start_with(seed: Option<u64>) -> Self {
+        let violations = Arc::new(Mutex::new(Vec::new()));
+        let checked = Arc::new(Mutex::new(0usize));
+        let (sink, count) = (Arc::clone(&violations), Arc::clone(&checked));
+        let config = SandboxConfig {
+            seed,
+            observer: Some(Arc::new(move |reply: &ObservedResponse| {
+                *count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                if let Err(problem) = check_reply(reply) {
+                    sink.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(problem);
+                }
+            })),
+            ..SandboxConfig::default()
+        };
+        let sandbox = vlens_sandbox::start(config)
+            .await
+            .expect("the sandbox starts");
+        vlens_client::tls::install_crypto_provider();
+        Self {
+            sandbox: Some(sandbox),
+            violations,
+            checked,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.sandbox.as_ref().map_or("", |s| s.base_url())
+    }
+
+    pub fn running(&self) -> &RunningSandbox {
+        self.sandbox.as_ref().expect("running")
+    }
+
+    /// How many replies were checked against the specs so far.
+    pub fn checked_replies(&self) -> usize {
+        *self.checked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A generated client with this ApiKey and no token.
+    pub fn client(&self, api_key: &str) -> Client {
+        Client::builder(self.base_url(), api_key)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("client builds")
+    }
+
+    /// A generated client with this ApiKey and bearer token.
+    pub fn client_with_token(&self, api_key: &str, token: &str) -> Client {
+        let client = self.client(api_key);
+        client
+            .set_bearer_token(token)
+            .expect("token is a header value");
+        client
+    }
+
+    /// The raw HTTP client (for bad input the generated client cannot send).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url())
+    }
+
+    /// Calls the control API and returns the envelope's `data`, panicking on an error reply.
+    pub async fn control<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        api_key: &str,
+        body: Option<Value>,
+    ) -> T {
+        let (status, envelope) = self.control_raw::<T>(method, path, api_key, body).await;
+        assert_eq!(
+            status, 200,
+            "control call {path} failed: {:?}",
+            envelope.error_message
+        );
+        envelope.data.expect("control reply has data")
+    }
+
+    /// Calls the control API and returns the status and envelope.
+    pub async fn control_raw<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        api_key: &str,
+        body: Option<Value>,
+    ) -> (u16, ControlEnvelope<T>) {
+        let mut request = self
+            .http
+            .request(method, self.url(path))
+            .header("ApiKey", api_key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let reply = request.send().await.expect("control call is answered");
+        let status = reply.status().as_u16();
+        let envelope = reply
+            .json::<ControlEnvelope<T>>()
+            .await
+            .expect("control envelope");
+        (status, envelope)
+    }
+
+    /// A verified user of the tenant with `api_key` (control API), registered in Cairo.
+    pub async fn user(&self, api_key: &str) -> CreatedUser {
+        self.user_with(api_key, json!({})).await
+    }
+
+    pub async fn user_with(&self, api_key: &str, body: Value) -> CreatedUser {
+        self.control(
+            reqwest::Method::POST,
+            "/__sandbox/users",
+            api_key,
+            Some(body),
+        )
+        .await
+    }
+
+    /// A client for `user`.
+    pub fn user_client(&self, api_key: &str, user: &CreatedUser) -> Client {
+        self.client_with_token(api_key, &user.access_token)
+    }
+
+    /// The last OTP sent to a phone number.
+    pub async fn otp(&self, api_key: &str, phone: &str) -> SentOtp {
+        self.control(
+            reqwest::Method::GET,
+            &format!("/__sandbox/otp?phoneNumber={}", phone.replace('+', "%2B")),
+            api_key,
+            None,
+        )
+        .await
+    }
+
+    pub async fn set_status(&self, api_key: &str, request_id: uuid::Uuid, status: i32) {
+        let _: Value = self
+            .control(
+                reqwest::Method::POST,
+                &format!("/__sandbox/requests/{request_id}/status"),
+                api_key,
+                Some(json!({ "status": status })),
+            )
+            .await;
+    }
+
+    pub async fn advance_clock(&self, api_key: &str, seconds: i64) {
+        let _: Value = self
+            .control(
+                reqwest::Method::POST,
+                "/__sandbox/clock",
+                api_key,
+                Some(json!({ "advanceSeconds": seconds })),
+            )
+            .await;
+    }
+
+    /// A fresh isolated tenant (for clock and settings tests).
+    pub async fn tenant(&self, require_email_confirmation: bool) -> TenantInfo {
+        self.control(
+            reqwest::Method::POST,
+            "/__sandbox/tenants",
+            KEY,
+            Some(json!({ "requireEmailConfirmation": require_email_confirmation })),
+        )
+        .await
+    }
+
+    /// Stops the sandbox and fails on any non-conforming reply.
+    pub async fn finish(mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.shutdown().await;
+        }
+        self.assert_conforming();
+    }
+
+    fn assert_conforming(&self) {
+        let violations = self
+            .violations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        assert!(
+            violations.is_empty(),
+            "replies that do not conform to the specs:\n{}",
+            violations.join("\n")
+        );
+    }
+}
+
+impl Drop for TestSandbox {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_conforming();
+        }
+    }
+}
+
+/// Checks one reply against the specs: the status is declared for the operation, the JSON
+/// body validates against that response's schema, a business error code is one the operation
+/// declares in `x-vlens-error-codes`, and a transport error's `error_code` repeats the status.
+pub fn check_reply(reply: &ObservedResponse) -> Result<(), String> {
+    let where_ = format!("{} {} -> {}", reply.method, reply.path, reply.status);
+    let is_json = reply
+        .content_type
+        .as_deref()
+        .is_some_and(|t| t.starts_with("application/json"));
+    let body: Option<Value> = if is_json {
+        Some(
+            serde_json::from_slice(&reply.body)
+                .map_err(|e| format!("{where_}: body is not JSON: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let control = reply.path.starts_with("/__sandbox") || reply.path == "/sign";
+    let spec = if control {
+        vlens_openapi::sandbox_control()
+    } else {
+        vlens_openapi::vlens()
+    };
+    // Every JSON reply is an envelope; an error's code repeats its HTTP status.
+    if let Some(body) = &body {
+        for field in ["data", "error_code", "error_message", "error_descriptions"] {
+            if body.get(field).is_none() {
+                return Err(format!("{where_}: envelope lacks `{field}`"));
+            }
+        }
+        if reply.status >= 400 && body["error_code"] != json!(reply.status) {
+            return Err(format!(
+                "{where_}: error_code {} is not the status",
+                body["error_code"]
+            ));
+        }
+    } else if reply.status >= 400
+        || reply.status == 200 && control && reply.path == "/__sandbox/health"
+    {
+        return Err(format!(
+            "{where_}: an error or control reply that is not JSON"
+        ));
+    }
+    let Some(operation) = spec.find_operation(&reply.method, &reply.path) else {
+        // No such route (the 404/405 fallbacks): the envelope was checked above; its body must
+        // still be the spec's error envelope.
+        if reply.path.starts_with("/__sandbox/payments/") && reply.status == 200 {
+            // The payment page StepValidateOtp links to (not in sandbox-control.yaml yet).
+            return Ok(());
+        }
+        if !matches!(reply.status, 404 | 405) {
+            return Err(format!("{where_}: no operation in the spec serves this"));
+        }
+        let body = body.ok_or_else(|| format!("{where_}: not JSON"))?;
+        return vlens_openapi::vlens()
+            .validate_at("/components/schemas/ApiOutputError", &body)
+            .map_err(|v| format!("{where_}: {v:?}"));
+    };
+    match &body {
+        Some(body) => spec
+            .validate_response(&operation.id, reply.status, body)
+            .map_err(|violations| format!("{where_} ({}): {violations:?}", operation.id))?,
+        None => spec
+            .validate_response(&operation.id, reply.status, &Value::Null)
+            .or_else(|violations| {
+                // A non-JSON success (PDF, HTML) has no JSON schema to check; only an
+                // undeclared status counts.
+                if violations
+                    .iter()
+                    .any(|v| v.kind == vlens_openapi::ViolationKind::UndeclaredStatus)
+                {
+                    Err(violations)
+                } else {
+                    Ok(())
+                }
+            })
+            .map_err(|violations| format!("{where_} ({}): {violations:?}", operation.id))?,
+    }
+    if let Some(code) = body
+        .as_ref()
+        .filter(|_| reply.status == 200 && !control)
+        .and_then(|b| b["error_code"].as_i64())
+        .filter(|code| *code != 0)
+    {
+        let name = i32::try_from(code)
+            .ok()
+            .and_then(KnownErrorCode::from_code)
+            .map(KnownErrorCode::name)
+            .ok_or_else(|| format!("{where_}: error_code {code} is not in the spec"))?;
+        if !operation
+            .error_codes
+            .iter()
+            .any(|declared| declared == name)
+        {
+            return Err(format!(
+                "{where_} ({}): {name} is not in the operation's x-vlens-error-codes",
+                operation.id
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ assertions and inputs
+
+/// The error a call failed with, asserting it is `code`.
+pub fn assert_code<T: std::fmt::Debug>(result: Result<T, VlensError>, code: KnownErrorCode) {
+    match result {
+        Err(error) if error.is(code) => {
+            let api = error.api().expect("an envelope error");
+            assert_eq!(api.status, code.http_status(), "status of {code:?}");
+            if api.status == 200 {
+                // Business errors carry the spec's documented message.
+                assert_eq!(api.message.as_deref(), Some(code.message()));
+            }
+        }
+        other => panic!("expected {code:?} ({}), got {other:?}", code.code()),
+    }
+}
+
+/// The `ApiError` of a failed call.
+pub fn api_error<T: std::fmt::Debug>(result: Result<T, VlensError>) -> vlens_client::ApiError {
+    match result {
+        Err(VlensError::Api(api)) => api,
+        other => panic!("expected an envelope error, got {other:?}"),
+    }
+}
+
+pub fn geo(point: (f64, f64)) -> types::GeoLocation {
+    types::GeoLocation {
+        latitude: point.0,
+        longitude: point.1,
+    }
+}
+
+/// A point `km` from Cairo on `bearing`.
+pub fn from_cairo(bearing: f64, km: f64) -> (f64, f64) {
+    vlens_sandbox::destination_point(CAIRO.0, CAIRO.1, bearing, km)
+}
+
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// Valid field values for the Personal Loan (414).
+pub fn loan_values() -> std::collections::BTreeMap<String, String> {
+    [
+        ("fullName", "Nour Hassan"),
+        ("monthlyIncome", "15000"),
+        ("loanAmount", "50000"),
+        ("loanPurpose", "Car"),
+        ("firstInstallmentDate", "2026-02-01"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// Valid field values for the Commercial Lease Agreement (415).
+pub fn lease_values() -> std::collections::BTreeMap<String, String> {
+    [
+        ("business_name", "Nile Tech Solutions"),
+        ("business_activity", "IT Services"),
+        ("lease_start_date", "2026-03-01"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+pub fn create_input(
+    values: std::collections::BTreeMap<String, String>,
+) -> types::CreateBusinessRequestInput {
+    types::CreateBusinessRequestInput {
+        customer_signers_identifiers: None,
+        geo_location: geo(CAIRO),
+        is_dynamic_sub_types: None,
+        minimum_required_signatories: None,
+        request_fields_values: values,
+        user_device_utc_time: Some(now()),
+    }
+}
+
+/// Creates a request of `type_id` with valid values; returns its id.
+pub async fn create_request(client: &Client, type_id: i32) -> uuid::Uuid {
+    let values = if type_id == defaults::PERSONAL_LOAN_TYPE_ID {
+        loan_values()
+    } else {
+        lease_values()
+    };
+    client
+        .create_business_request(type_id, &create_input(values))
+        .await
+        .data()
+        .expect("create succeeds")
+        .id
+}
+
+pub fn request_otp_input(
+    at: (f64, f64),
+    request_id: Option<uuid::Uuid>,
+) -> types::StepRequestOtpInput {
+    types::StepRequestOtpInput {
+        contract_storage_id: None,
+        geo_location: geo(at),
+        payment_gateway: None,
+        request_id,
+        sms_providers: None,
+        transaction_id: None,
+        user_device_utc_time: now(),
+    }
+}
+
+pub fn validate_otp_input(
+    request_id: uuid::Uuid,
+    otp_request_id: uuid::Uuid,
+    code: &str,
+) -> types::StepValidateOtpInput {
+    types::StepValidateOtpInput {
+        contract_storage_id: None,
+        geo_location: geo(CAIRO),
+        otp_code: code.to_string(),
+        otp_request_id,
+        payment_gateway: None,
+        request_id: Some(request_id),
+        transaction_id: None,
+        user_device_utc_time: now(),
+    }
+}
+
+pub fn sign_input(
+    request_id: Option<uuid::Uuid>,
+    gateway: Option<&str>,
+) -> types::CustomerSignInput {
+    types::CustomerSignInput {
+        contract_storage_id: None,
+        geo_location: geo(CAIRO),
+        payment_gateway: gateway.map(str::to_string),
+        request_id,
+        transaction_id: None,
+        user_device_utc_time: now(),
+    }
+}
+
+/// A small PNG, distinct per `variant`.
+pub fn png(variant: u8) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0".to_vec();
+    bytes.push(variant);
+    bytes
+}
+
+/// A small JPEG header, distinct per `variant`.
+pub fn jpeg(variant: u8) -> Vec<u8> {
+    vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', variant,
+    ]
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A wrong code for `code` (same length, different digits).
+pub fn wrong_code(code: &str) -> String {
+    code.chars()
+        .map(|c| {
+            if c == '9' {
+                '0'
+            } else {
+                char::from(c as u8 + 1)
+            }
+        })
+        .collect()
+}
+
+use vlens_client::ResultExt;

@@ -1,0 +1,394 @@
+//! Registration: duplicate checks, the phone OTP (never echoed), the email OTP, OAuth ID
+//! tokens and Register.
+
+mod common;
+
+use common::*;
+use vlens_client::types::{self, OAuthTokenInputProvider};
+use vlens_client::{KnownErrorCode, ResultExt};
+
+fn send_phone(phone: &str) -> types::VerifyPhoneInput {
+    types::VerifyPhoneInput {
+        phone_number: phone.to_string(),
+        phone_number_otp: None,
+        phone_number_otp_request_id: None,
+        sms_providers: Some(types::SmsProvider(0)),
+    }
+}
+
+fn register_input(phone: &str) -> types::RegisterInput {
+    types::RegisterInput {
+        email: None,
+        email_otp_request_id: None,
+        geo_location: Some(geo(CAIRO)),
+        imei: Some("device-1".to_string()),
+        name: Some("Nour".to_string()),
+        o_auth_token_verification_request_id: None,
+        password: Some("pass-1234".to_string()),
+        phone_number: phone.to_string(),
+        phone_number_otp: None,
+        phone_number_otp_request_id: None,
+        surname: Some("Hassan".to_string()),
+    }
+}
+
+#[tokio::test]
+async fn phone_otp_then_register_then_duplicates_are_refused() {
+    let sandbox = TestSandbox::start().await;
+    let client = sandbox.client(KEY);
+    let phone = "+201055512345";
+    let sent = client
+        .register_step_verify_phone(&send_phone(phone))
+        .await
+        .data()
+        .expect("sent");
+    assert!(sent.phone_number_otp.is_none(), "the OTP is never echoed");
+    let otp_id = sent.phone_number_otp_request_id.expect("request id");
+    let outbox = sandbox.otp(KEY, phone).await;
+    assert_eq!(outbox.otp_request_id, otp_id);
+    assert_eq!(outbox.purpose, "register-phone");
+    assert_eq!(outbox.code.len(), 6);
+
+    // Register before the phone is proven.
+    assert_code(
+        client.register(&register_input(phone)).await.data(),
+        KnownErrorCode::PhoneNumberNotVerified,
+    );
+    let validate = |code: &str| types::VerifyPhoneInput {
+        phone_number: phone.to_string(),
+        phone_number_otp: Some(code.to_string()),
+        phone_number_otp_request_id: Some(otp_id),
+        sms_providers: None,
+    };
+    assert_code(
+        client
+            .register_step_verify_phone(&validate(&wrong_code(&outbox.code)))
+            .await
+            .data(),
+        KnownErrorCode::OtpInvalid,
+    );
+    let validated = client
+        .register_step_verify_phone(&validate(&outbox.code))
+        .await
+        .data()
+        .expect("validated");
+    assert_eq!(validated.is_phone_number_confirmed, Some(true));
+    assert!(validated.phone_number_otp.is_none());
+
+    let mut input = register_input(phone);
+    input.phone_number_otp_request_id = Some(otp_id);
+    let registered = client.register(&input).await.data().expect("registered");
+    assert!(!registered.is_digital_identity_verified);
+    assert_eq!(registered.user.phone_number.as_deref(), Some(phone));
+    sandbox
+        .client_with_token(KEY, &registered.access_token)
+        .check_eligibility()
+        .await
+        .data()
+        .expect("the new token works");
+
+    assert_code(
+        client.register(&input).await.data(),
+        KnownErrorCode::PhoneNumberAlreadyRegistered,
+    );
+    assert_code(
+        client
+            .register_step_verify_phone(&send_phone(phone))
+            .await
+            .data(),
+        KnownErrorCode::PhoneNumberAlreadyRegistered,
+    );
+    let exists = client
+        .check_existence_of_email_or_phone(&types::CheckExistenceInput {
+            email: None,
+            phone_number: Some(phone.to_string()),
+        })
+        .await
+        .data()
+        .expect("check");
+    assert!(exists.exists && exists.is_phone_number_exists == Some(true));
+    // Another tenant has no such account.
+    let elsewhere = sandbox
+        .client(OTHER_KEY)
+        .check_existence_of_email_or_phone(&types::CheckExistenceInput {
+            email: None,
+            phone_number: Some(phone.to_string()),
+        })
+        .await
+        .data()
+        .expect("check");
+    assert!(!elsewhere.exists);
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn register_with_the_code_in_one_call_and_the_location_is_the_reference() {
+    let sandbox = TestSandbox::start().await;
+    let client = sandbox.client(KEY);
+    let phone = "+201055599999";
+    let sent = client
+        .register_step_verify_phone(&send_phone(phone))
+        .await
+        .data()
+        .expect("sent");
+    let code = sandbox.otp(KEY, phone).await.code;
+    let luxor = from_cairo(160.0, 500.0);
+    let mut input = register_input(phone);
+    input.geo_location = Some(geo(luxor));
+    input.phone_number_otp_request_id = sent.phone_number_otp_request_id;
+    input.phone_number_otp = Some(code);
+    let registered = client.register(&input).await.data().expect("registered");
+    // Verify the identity, create a loan, and request an OTP near Luxor (not Cairo).
+    let user = sandbox.client_with_token(KEY, &registered.access_token);
+    let tx = user
+        .verify_id_front(&types::VerifyIdInput {
+            client_transaction_id: None,
+            country: None,
+            get_extracted_data: None,
+            image: b64(&png(1)),
+            name_check_value: None,
+            request_id: None,
+            transaction_id: None,
+        })
+        .await
+        .data()
+        .expect("front")
+        .id_front_data
+        .expect("data")
+        .transaction_id;
+    user.verify_id_back(&types::VerifyIdInput {
+        client_transaction_id: None,
+        country: None,
+        get_extracted_data: None,
+        image: b64(&png(2)),
+        name_check_value: None,
+        request_id: None,
+        transaction_id: Some(tx),
+    })
+    .await
+    .data()
+    .expect("back");
+    user.verify_liveness_multi(&types::LivenessInput {
+        face_1: b64(&png(3)),
+        face_2: b64(&png(4)),
+        face_3: b64(&png(5)),
+        get_extracted_data: None,
+        image: None,
+        transaction_id: tx,
+    })
+    .await
+    .data()
+    .expect("liveness");
+    let request = create_request(&user, vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID).await;
+    user.customer_sign_step_request_otp(&request_otp_input(
+        from_cairo(160.0, 470.0),
+        Some(request),
+    ))
+    .await
+    .data()
+    .expect("30 km from the registration point");
+    assert_code(
+        user.customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
+            .await
+            .data(),
+        KnownErrorCode::LocationRevalidationRequired,
+    );
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn email_otp_confirms_the_email_and_duplicates_are_refused() {
+    let sandbox = TestSandbox::start().await;
+    let client = sandbox.client(KEY);
+    let email = "nour@example.com";
+    let sent = client
+        .register_step_verify_email(&types::VerifyEmailInput {
+            email: email.to_string(),
+            email_otp: None,
+            email_otp_request_id: None,
+        })
+        .await
+        .data()
+        .expect("sent");
+    let email_otp_id = sent.email_otp_request_id.expect("id");
+    let outbox: vlens_sandbox::control::SentOtp = sandbox
+        .control(
+            reqwest::Method::GET,
+            &format!("/__sandbox/otp?email={email}"),
+            KEY,
+            None,
+        )
+        .await;
+    assert_eq!(outbox.purpose, "register-email");
+    client
+        .register_step_verify_email(&types::VerifyEmailInput {
+            email: email.to_string(),
+            email_otp: Some(outbox.code),
+            email_otp_request_id: Some(email_otp_id),
+        })
+        .await
+        .data()
+        .expect("validated");
+    let phone = "+201055577777";
+    let phone_otp = client
+        .register_step_verify_phone(&send_phone(phone))
+        .await
+        .data()
+        .expect("sent");
+    let code = sandbox.otp(KEY, phone).await.code;
+    let mut input = register_input(phone);
+    input.email = Some(email.to_string());
+    input.email_otp_request_id = Some(email_otp_id);
+    input.phone_number_otp_request_id = phone_otp.phone_number_otp_request_id;
+    input.phone_number_otp = Some(code);
+    let registered = client.register(&input).await.data().expect("registered");
+    let login = sandbox.client_with_token(KEY, &registered.access_token);
+    assert!(
+        login
+            .check_eligibility()
+            .await
+            .data()
+            .expect("flags")
+            .is_email_confirmed
+    );
+    assert_code(
+        client
+            .register_step_verify_email(&types::VerifyEmailInput {
+                email: email.to_string(),
+                email_otp: None,
+                email_otp_request_id: None,
+            })
+            .await
+            .data(),
+        KnownErrorCode::EmailAlreadyRegistered,
+    );
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
+    let sandbox = TestSandbox::start().await;
+    let client = sandbox.client(KEY);
+    let minted: vlens_sandbox::control::IdToken = sandbox
+        .control(
+            reqwest::Method::POST,
+            "/__sandbox/oauth/id-token",
+            KEY,
+            Some(serde_json::json!({ "provider": "Google", "email": "g@example.com" })),
+        )
+        .await;
+    let input = |provider, token: &str| types::OAuthTokenInput {
+        id_token: token.to_string(),
+        provider,
+    };
+    let wrong_provider = client
+        .verify_o_auth_token(&input(OAuthTokenInputProvider::Microsoft, &minted.id_token))
+        .await
+        .data()
+        .expect("answered");
+    assert!(
+        !wrong_provider.is_verified
+            && wrong_provider
+                .o_auth_token_verification_request_id
+                .is_none()
+    );
+    let garbage = client
+        .register_step_verify_o_auth_token(&input(OAuthTokenInputProvider::Google, "x.y.z"))
+        .await
+        .data()
+        .expect("answered");
+    assert!(!garbage.is_verified);
+    // A token minted for another tenant does not verify here.
+    let foreign: vlens_sandbox::control::IdToken = sandbox
+        .control(
+            reqwest::Method::POST,
+            "/__sandbox/oauth/id-token",
+            OTHER_KEY,
+            Some(serde_json::json!({ "provider": "Google", "email": "g@example.com" })),
+        )
+        .await;
+    assert!(
+        !client
+            .verify_o_auth_token(&input(OAuthTokenInputProvider::Google, &foreign.id_token))
+            .await
+            .data()
+            .expect("answered")
+            .is_verified
+    );
+    let verified = client
+        .register_step_verify_o_auth_token(&input(
+            OAuthTokenInputProvider::Google,
+            &minted.id_token,
+        ))
+        .await
+        .data()
+        .expect("verified");
+    assert!(verified.is_verified);
+    assert_eq!(verified.email.as_deref(), Some("g@example.com"));
+    let phone = "+201055566666";
+    let phone_otp = client
+        .register_step_verify_phone(&send_phone(phone))
+        .await
+        .data()
+        .expect("sent");
+    let code = sandbox.otp(KEY, phone).await.code;
+    let mut input = register_input(phone);
+    input.o_auth_token_verification_request_id = verified.o_auth_token_verification_request_id;
+    input.phone_number_otp_request_id = phone_otp.phone_number_otp_request_id;
+    input.phone_number_otp = Some(code);
+    let registered = client.register(&input).await.data().expect("registered");
+    assert_eq!(
+        registered.user.email_address.as_deref(),
+        Some("g@example.com")
+    );
+    // The verification is spent.
+    let phone2 = "+201055566667";
+    let otp2 = client
+        .register_step_verify_phone(&send_phone(phone2))
+        .await
+        .data()
+        .expect("sent");
+    let code2 = sandbox.otp(KEY, phone2).await.code;
+    let mut again = register_input(phone2);
+    again.o_auth_token_verification_request_id = verified.o_auth_token_verification_request_id;
+    again.phone_number_otp_request_id = otp2.phone_number_otp_request_id;
+    again.phone_number_otp = Some(code2);
+    assert_code(
+        client.register(&again).await.data(),
+        KnownErrorCode::OAuthVerificationNotFound,
+    );
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn registration_input_is_checked() {
+    let sandbox = TestSandbox::start().await;
+    let client = sandbox.client(KEY);
+    let error = api_error(
+        client
+            .register_step_verify_phone(&send_phone("0123"))
+            .await
+            .data(),
+    );
+    assert_eq!(error.status, 400);
+    assert_eq!(error.descriptions[0]["field"], "phoneNumber");
+    let error = api_error(
+        client
+            .check_existence_of_email_or_phone(&types::CheckExistenceInput::default())
+            .await
+            .data(),
+    );
+    assert_eq!(error.status, 400);
+    let error = api_error(
+        client
+            .register_step_verify_email(&types::VerifyEmailInput {
+                email: "not-an-email".to_string(),
+                email_otp: None,
+                email_otp_request_id: None,
+            })
+            .await
+            .data(),
+    );
+    assert_eq!(error.descriptions[0]["field"], "email");
+    sandbox.finish().await;
+}

@@ -1,0 +1,236 @@
+//! The signing link, its SecurityHash, the contract PDF (parsed back with lopdf) and the
+//! signing page.
+
+mod common;
+
+use common::*;
+use vlens_client::types::LoginInput;
+use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
+use vlens_sandbox::defaults::{ADMIN_PASSWORD, ADMIN_USER_NAME, PERSONAL_LOAN_TYPE_ID};
+
+/// The (RequestId, SecurityHash) of a signing URL.
+fn parse_link(url: &str, base: &str) -> (uuid::Uuid, String) {
+    let query = url
+        .strip_prefix(&format!("{base}/sign?"))
+        .unwrap_or_else(|| panic!("{url} is not a signing URL of {base}"));
+    let mut request = None;
+    let mut hash = None;
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("RequestId", value)) => request = uuid::Uuid::parse_str(value).ok(),
+            Some(("SecurityHash", value)) => hash = Some(value.to_string()),
+            _ => panic!("unexpected query part {pair}"),
+        }
+    }
+    (request.expect("RequestId"), hash.expect("SecurityHash"))
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let document = lopdf::Document::load_mem(bytes).expect("a parsable PDF");
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    assert_eq!(pages.len(), 1);
+    document.extract_text(&pages).expect("text")
+}
+
+#[tokio::test]
+async fn the_link_leads_to_a_real_pdf_of_the_contract() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let client = sandbox.user_client(KEY, &user);
+    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let number = client
+        .get_business_request_by_id(&request)
+        .await
+        .data()
+        .expect("read")
+        .request_number;
+    let url = client
+        .generate_sign_contract_link(&sign_input(Some(request), None))
+        .await
+        .data()
+        .expect("link");
+    let (request_id, hash) = parse_link(&url, sandbox.base_url());
+    assert_eq!(request_id, request);
+    assert_eq!(hash.len(), 40);
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+    let second = client
+        .generate_sign_contract_link(&sign_input(Some(request), None))
+        .await
+        .data()
+        .expect("link");
+    assert_ne!(
+        parse_link(&second, sandbox.base_url()).1,
+        hash,
+        "each link has its own hash"
+    );
+
+    let pdf_url = client
+        .view_contract_pdf(&request, &hash)
+        .await
+        .data()
+        .expect("pdf url");
+    assert_eq!(
+        pdf_url,
+        format!(
+            "{}/__sandbox/contracts/{request}.pdf?SecurityHash={hash}",
+            sandbox.base_url()
+        )
+    );
+    let reply = sandbox.http().get(&pdf_url).send().await.expect("pdf");
+    assert_eq!(reply.status(), 200);
+    assert_eq!(
+        reply
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let bytes = reply.bytes().await.expect("bytes");
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = pdf_text(&bytes);
+    assert!(text.contains(&number), "{text}");
+    assert!(text.contains("Personal Loan"), "{text}");
+    assert!(text.contains("Approved"), "{text}");
+    assert!(
+        text.contains("Nour Hassan"),
+        "field values are in it: {text}"
+    );
+
+    let page = sandbox.http().get(&url).send().await.expect("page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains(&number) && html.contains("Contract PDF"));
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_foreign_hash_is_refused() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let client = sandbox.user_client(KEY, &user);
+    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let url = client
+        .generate_sign_contract_link(&sign_input(Some(request), None))
+        .await
+        .data()
+        .expect("link");
+    let (_, hash) = parse_link(&url, sandbox.base_url());
+    // The same hash with its last digit changed.
+    let forged = format!(
+        "{}{}",
+        &hash[..39],
+        if hash.ends_with('0') { '1' } else { '0' }
+    );
+    assert_ne!(forged, hash);
+    assert_code(
+        client.view_contract_pdf(&request, &forged).await.data(),
+        KnownErrorCode::InvalidSecurityHash,
+    );
+    // A hash issued for one request does not open another.
+    let other_user = sandbox.user(KEY).await;
+    let other_client = sandbox.user_client(KEY, &other_user);
+    let other_request = create_request(&other_client, PERSONAL_LOAN_TYPE_ID).await;
+    assert_code(
+        other_client
+            .view_contract_pdf(&other_request, &hash)
+            .await
+            .data(),
+        KnownErrorCode::InvalidSecurityHash,
+    );
+    // Another user cannot see the request at all; the admin can.
+    assert_code(
+        other_client.view_contract_pdf(&request, &hash).await.data(),
+        KnownErrorCode::RequestNotFound,
+    );
+    let login = Client::builder(sandbox.base_url(), KEY)
+        .tenancy_name("Default")
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client")
+        .login(&LoginInput {
+            password: ADMIN_PASSWORD.try_into().expect("short"),
+            tenancy_name: "Default".try_into().expect("short"),
+            user_name_or_email_address: ADMIN_USER_NAME.try_into().expect("short"),
+        })
+        .await
+        .data()
+        .expect("admin");
+    sandbox
+        .client_with_token(KEY, &login.access_token)
+        .view_contract_pdf(&request, &hash)
+        .await
+        .data()
+        .expect("the admin views any request of the tenant");
+    // The hosted PDF refuses a forged hash.
+    let reply = sandbox
+        .http()
+        .get(sandbox.url(&format!(
+            "/__sandbox/contracts/{request}.pdf?SecurityHash={forged}"
+        )))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(reply.status(), 403);
+    let reply = sandbox
+        .http()
+        .get(sandbox.url("/__sandbox/contracts/not-a-uuid.pdf?SecurityHash=00"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(reply.status(), 400);
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn links_expire_after_15_minutes() {
+    let sandbox = TestSandbox::start().await;
+    let tenant = sandbox.tenant(false).await;
+    let key = tenant.api_key.as_str();
+    let user = sandbox.user(key).await;
+    let client = sandbox.user_client(key, &user);
+    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let url = client
+        .generate_sign_contract_link(&sign_input(Some(request), None))
+        .await
+        .data()
+        .expect("link");
+    let (_, hash) = parse_link(&url, sandbox.base_url());
+    sandbox.advance_clock(key, 899).await;
+    client
+        .view_contract_pdf(&request, &hash)
+        .await
+        .data()
+        .expect("still valid");
+    sandbox.advance_clock(key, 1).await;
+    assert_code(
+        client.view_contract_pdf(&request, &hash).await.data(),
+        KnownErrorCode::InvalidSecurityHash,
+    );
+    let page = sandbox.http().get(&url).send().await.expect("answered");
+    assert_eq!(page.status(), 403);
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn the_link_uses_the_host_the_client_called() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let client = sandbox.user_client(KEY, &user);
+    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let port = sandbox.running().local_addr().port();
+    let localhost = Client::builder(format!("http://localhost:{port}"), KEY)
+        .bearer_token(&user.access_token)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let url = localhost
+        .generate_sign_contract_link(&sign_input(Some(request), None))
+        .await
+        .data()
+        .expect("link");
+    assert!(
+        url.starts_with(&format!("http://localhost:{port}/sign?")),
+        "{url}"
+    );
+    sandbox.finish().await;
+}
