@@ -337,14 +337,11 @@ async fn a_paid_product_returns_a_payment_url_and_needs_a_gateway() {
     let client = sandbox.user_client(KEY, &user);
     let request = create_request(&client, COMMERCIAL_LEASE_TYPE_ID).await;
     sandbox.set_status(KEY, request, 2).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
+    let (sent_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
     let url = client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent.otp_request_id, &code))
+        .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
         .await
         .data()
         .expect("validates");
@@ -377,13 +374,10 @@ async fn a_paid_product_returns_a_payment_url_and_needs_a_gateway() {
 async fn an_otp_succeeds_once() {
     let sandbox = TestSandbox::start().await;
     let (user, client, request) = approved_loan(&sandbox).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
-    let input = validate_otp_input(request, sent.otp_request_id, &code);
+    let (sent_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    let input = validate_otp_input(request, sent_id, &code);
     client
         .customer_sign_step_validate_otp(&input)
         .await
@@ -404,20 +398,13 @@ async fn an_otp_expires_after_300_seconds_of_tenant_clock() {
     let user = sandbox.user(key).await;
     let client = sandbox.user_client(key, &user);
     let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(key, &user.phone_number).await.code;
+    let (sent_id, code) = sandbox
+        .activation_otp(&client, key, &user.phone_number, request)
+        .await;
     sandbox.advance_clock(key, 301).await;
     assert_code(
         client
-            .customer_sign_step_validate_otp(&validate_otp_input(
-                request,
-                sent.otp_request_id,
-                &code,
-            ))
+            .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
             .await
             .data(),
         KnownErrorCode::OtpExpired,
@@ -442,18 +429,15 @@ async fn an_otp_expires_after_300_seconds_of_tenant_clock() {
 async fn five_wrong_codes_kill_the_otp_and_a_newer_otp_supersedes() {
     let sandbox = TestSandbox::start().await;
     let (user, client, request) = approved_loan(&sandbox).await;
-    let first = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
+    let (first_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
     for _ in 0..5 {
         assert_code(
             client
                 .customer_sign_step_validate_otp(&validate_otp_input(
                     request,
-                    first.otp_request_id,
+                    first_id,
                     &wrong_code(&code),
                 ))
                 .await
@@ -463,11 +447,7 @@ async fn five_wrong_codes_kill_the_otp_and_a_newer_otp_supersedes() {
     }
     assert_code(
         client
-            .customer_sign_step_validate_otp(&validate_otp_input(
-                request,
-                first.otp_request_id,
-                &code,
-            ))
+            .customer_sign_step_validate_otp(&validate_otp_input(request, first_id, &code))
             .await
             .data(),
         KnownErrorCode::OtpAttemptsExceeded,

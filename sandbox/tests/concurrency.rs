@@ -34,13 +34,10 @@ async fn the_same_otp_validated_50_times_at_once_succeeds_once() {
     let user = sandbox.user(KEY).await;
     let client = sandbox.user_client(KEY, &user);
     let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
-    let input = validate_otp_input(request, sent.otp_request_id, &code);
+    let (otp_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    let input = validate_otp_input(request, otp_id, &code);
     let (successes, failures) = race(|| {
         let client = client.clone();
         let input = input.clone();
@@ -63,17 +60,9 @@ async fn a_request_is_activated_once_under_50_concurrent_payments() {
     let user = sandbox.user(KEY).await;
     let client = sandbox.user_client(KEY, &user);
     let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
-    client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent.otp_request_id, &code))
-        .await
-        .data()
-        .expect("validated");
+    sandbox
+        .validated_otp(&client, KEY, &user.phone_number, request)
+        .await;
     let input = sign_input(Some(request), None);
     let (successes, failures) = race(|| {
         let client = client.clone();
@@ -134,17 +123,9 @@ async fn a_status_change_races_activation_atomically() {
     let user = sandbox.user(KEY).await;
     let client = sandbox.user_client(KEY, &user);
     let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
-    client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent.otp_request_id, &code))
-        .await
-        .data()
-        .expect("validated");
+    sandbox
+        .validated_otp(&client, KEY, &user.phone_number, request)
+        .await;
     // The provider rejects while the customer pays: either the payment wins (and the
     // rejection lands after it) or the rejection wins and the payment is refused.
     let payment = {

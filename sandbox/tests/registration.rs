@@ -140,45 +140,7 @@ async fn register_with_the_code_in_one_call_and_the_location_is_the_reference() 
     let registered = client.register(&input).await.data().expect("registered");
     // Verify the identity, create a loan, and request an OTP near Luxor (not Cairo).
     let user = sandbox.client_with_token(KEY, &registered.access_token);
-    let tx = user
-        .verify_id_front(&types::VerifyIdInput {
-            client_transaction_id: None,
-            country: None,
-            get_extracted_data: None,
-            image: b64(&png(1)),
-            name_check_value: None,
-            request_id: None,
-            transaction_id: None,
-        })
-        .await
-        .data()
-        .expect("front")
-        .id_front_data
-        .expect("data")
-        .transaction_id;
-    user.verify_id_back(&types::VerifyIdInput {
-        client_transaction_id: None,
-        country: None,
-        get_extracted_data: None,
-        image: b64(&png(2)),
-        name_check_value: None,
-        request_id: None,
-        transaction_id: Some(tx),
-    })
-    .await
-    .data()
-    .expect("back");
-    user.verify_liveness_multi(&types::LivenessInput {
-        face_1: b64(&png(3)),
-        face_2: b64(&png(4)),
-        face_3: b64(&png(5)),
-        get_extracted_data: None,
-        image: None,
-        transaction_id: tx,
-    })
-    .await
-    .data()
-    .expect("liveness");
+    verify_identity(&user).await;
     let request = create_request(&user, vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID).await;
     user.customer_sign_step_request_otp(&request_otp_input(
         from_cairo(160.0, 470.0),

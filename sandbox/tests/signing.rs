@@ -4,9 +4,8 @@
 mod common;
 
 use common::*;
-use vlens_client::types::LoginInput;
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
-use vlens_sandbox::defaults::{ADMIN_PASSWORD, ADMIN_USER_NAME, PERSONAL_LOAN_TYPE_ID};
+use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
 
 /// The (RequestId, SecurityHash) of a signing URL.
 fn parse_link(url: &str, base: &str) -> (uuid::Uuid, String) {
@@ -142,21 +141,9 @@ async fn a_wrong_or_foreign_hash_is_refused() {
         other_client.view_contract_pdf(&request, &hash).await.data(),
         KnownErrorCode::RequestNotFound,
     );
-    let login = Client::builder(sandbox.base_url(), KEY)
-        .tenancy_name("Default")
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client")
-        .login(&LoginInput {
-            password: ADMIN_PASSWORD.try_into().expect("short"),
-            tenancy_name: "Default".try_into().expect("short"),
-            user_name_or_email_address: ADMIN_USER_NAME.try_into().expect("short"),
-        })
-        .await
-        .data()
-        .expect("admin");
     sandbox
-        .client_with_token(KEY, &login.access_token)
+        .admin_client(KEY, "Default")
+        .await
         .view_contract_pdf(&request, &hash)
         .await
         .data()

@@ -173,24 +173,35 @@ fn count(n: usize) -> Option<i32> {
     Some(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
-/// BR6: newest first, paged.
-pub async fn current_list(
-    caller: UserCaller,
-    query: QueryMap,
-) -> ApiResult<Json<types::ApiOutputBusinessRequestList>> {
-    let (skip, max) = paging(&query)?;
-    let (page, total) = caller.tenant.with_state(|state, _| -> ApiResult<_> {
+/// One page of the caller's requests, newest first, rendered by `render`, and the total.
+fn page_of<T>(
+    caller: &UserCaller,
+    query: &QueryMap,
+    render: impl Fn(&BusinessRequestRecord, &crate::store::User) -> T,
+) -> ApiResult<(Vec<T>, usize)> {
+    let (skip, max) = paging(query)?;
+    caller.tenant.with_state(|state, _| {
         let user = views::caller(state, caller.user_id)?;
-        let page: Vec<types::BusinessRequest> = user
+        let page = user
             .requests
             .iter()
             .rev()
             .skip(skip)
             .take(max)
             .filter_map(|id| state.requests.get(id))
-            .map(|record| views::business_request(record, Some(user), false))
+            .map(|record| render(record, user))
             .collect();
         Ok((page, user.requests.len()))
+    })
+}
+
+/// BR6: newest first, paged.
+pub async fn current_list(
+    caller: UserCaller,
+    query: QueryMap,
+) -> ApiResult<Json<types::ApiOutputBusinessRequestList>> {
+    let (page, total) = page_of(&caller, &query, |record, user| {
+        views::business_request(record, Some(user), false)
     })?;
     Ok(Json(types::ApiOutputBusinessRequestList {
         returned_count: count(page.len()),
@@ -207,19 +218,8 @@ pub async fn current_list_ids(
     caller: UserCaller,
     query: QueryMap,
 ) -> ApiResult<Json<types::ApiOutputBusinessRequestSummaryList>> {
-    let (skip, max) = paging(&query)?;
-    let (page, total) = caller.tenant.with_state(|state, _| -> ApiResult<_> {
-        let user = views::caller(state, caller.user_id)?;
-        let page: Vec<types::BusinessRequestSummary> = user
-            .requests
-            .iter()
-            .rev()
-            .skip(skip)
-            .take(max)
-            .filter_map(|id| state.requests.get(id))
-            .map(|record| views::summary(record, Some(user)))
-            .collect();
-        Ok((page, user.requests.len()))
+    let (page, total) = page_of(&caller, &query, |record, user| {
+        views::summary(record, Some(user))
     })?;
     Ok(Json(types::ApiOutputBusinessRequestSummaryList {
         returned_count: count(page.len()),
