@@ -67,6 +67,11 @@ pub fn call(function: &str, args: &[Arg]) -> Result<Value, String> {
                 .map(Value::String)
                 .ok_or_else(|| format!("the URL has no query parameter `{name}`"))
         }
+        "set_query_param" => {
+            let url = text_arg(&args[0]);
+            let name = text_arg(&args[1]);
+            Ok(json!(set_query_param(&url, &name, &text_arg(&args[2]))))
+        }
         "url_path" => {
             let url = text_arg(&args[0]);
             url_path(&url)
@@ -248,6 +253,19 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The URL with query parameter `name` set to `value` (replaced, or added).
+pub fn set_query_param(url: &str, name: &str, value: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut pairs: Vec<String> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| pair.split('=').next() != Some(name))
+        .map(str::to_owned)
+        .collect();
+    pairs.push(format!("{name}={value}"));
+    format!("{base}?{}", pairs.join("&"))
+}
+
 /// `/path?query` of an absolute URL.
 pub fn url_path(url: &str) -> Option<&str> {
     let rest = url
@@ -256,32 +274,9 @@ pub fn url_path(url: &str) -> Option<&str> {
     Some(rest.find('/').map_or("/", |index| &rest[index..]))
 }
 
+/// Query-string decoding: `+` is a space, then `%XX` escapes.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let decoded = (bytes[index] == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (decoded, bytes[index]) {
-            (Some(byte), _) => {
-                out.push(byte);
-                index += 3;
-            }
-            (None, b'+') => {
-                out.push(b' ');
-                index += 1;
-            }
-            (None, byte) => {
-                out.push(byte);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    vlens_openapi::percent_decode(&text.replace('+', " "))
 }
 
 /// A valid 1×1 PNG whose colour follows `seed`, padded with a private ancillary chunk to at

@@ -108,6 +108,12 @@ pub const FUNCTIONS: &[(&str, usize, usize, &str)] = &[
         2,
         "a query parameter of a URL: query_param(link, 'SecurityHash')",
     ),
+    (
+        "set_query_param",
+        3,
+        3,
+        "the URL with a query parameter set: set_query_param(url, 'SecurityHash', 'x')",
+    ),
     ("url_path", 1, 1, "the path and query of a URL"),
 ];
 

@@ -244,12 +244,20 @@ pub fn parse(text: &str) -> Result<Node, ParseProblem> {
 /// serde-saphyr's messages may carry a rendered snippet after the first line; the position is
 /// reported separately, so keep the sentence.
 fn first_line(message: &str) -> String {
-    message
+    let line = message
         .lines()
         .map(str::trim)
         .find(|line| !line.is_empty())
-        .unwrap_or("unreadable YAML")
-        .to_owned()
+        .unwrap_or("unreadable YAML");
+    // "error: line 4 column 22: unclosed bracket" -> "unclosed bracket"
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((position, rest)) if position.contains("column") => rest.to_owned(),
+        _ => line.to_owned(),
+    }
 }
 
 #[cfg(test)]

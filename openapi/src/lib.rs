@@ -33,6 +33,7 @@ mod validate;
 use std::sync::LazyLock;
 
 pub use error::SpecError;
+pub use path::percent_decode;
 pub use spec::{
     ApiSpec, ErrorCodeSpec, Operation, Parameter, ParameterLocation, RequestBody, Response,
 };

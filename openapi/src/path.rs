@@ -131,9 +131,16 @@ impl PathTemplate {
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 pub(crate) fn percent_encode_segment(text: &str) -> String {
+    percent_encode(text, |byte| {
+        byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+    })
+}
+
+/// Percent-encodes every byte `keep` refuses.
+pub(crate) fn percent_encode(text: &str, keep: fn(u8) -> bool) -> String {
     let mut encoded = String::with_capacity(text.len());
     for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+        if keep(byte) {
             encoded.push(char::from(byte));
         } else {
             encoded.push_str(&format!("%{byte:02X}"));
@@ -143,7 +150,7 @@ pub(crate) fn percent_encode_segment(text: &str) -> String {
 }
 
 /// Decodes `%XX` escapes; a malformed escape is kept as it is.
-fn percent_decode(text: &str) -> String {
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;

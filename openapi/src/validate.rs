@@ -221,7 +221,7 @@ impl Validators {
             .and_then(|uri| {
                 let text = uri.as_str();
                 text.strip_prefix(&self.base_uri)
-                    .map(|rest| decode_fragment(rest.trim_start_matches('#')))
+                    .map(|rest| crate::path::percent_decode(rest.trim_start_matches('#')))
             })
             .unwrap_or_else(|| error.evaluation_path().as_str().to_owned());
         out.push(Violation {
@@ -248,57 +248,9 @@ fn is_base64(text: &str) -> bool {
 
 /// Percent-encodes a JSON pointer for a URI fragment (`{`, `}`, spaces and the like).
 fn encode_fragment(pointer: &str) -> String {
-    let mut encoded = String::with_capacity(pointer.len());
-    for byte in pointer.bytes() {
-        let keep = byte.is_ascii_alphanumeric()
-            || matches!(
-                byte,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'@'
-                    | b'/'
-            );
-        if keep {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
-fn decode_fragment(fragment: &str) -> String {
-    let bytes = fragment.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        if let Some(byte) = escaped {
-            decoded.push(byte);
-            index += 3;
-        } else {
-            decoded.push(bytes[index]);
-            index += 1;
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    crate::path::percent_encode(pointer, |byte| {
+        byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte)
+    })
 }
 
 impl ApiSpec {

@@ -1,0 +1,197 @@
+//! What the suite exercised: statuses and error codes per operation, recorded as replies arrive,
+//! and the static checks that every operation has a case.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::sync::{Mutex, PoisonError};
+
+use crate::case::{Action, Outcome, SpecKind};
+use crate::suite::Suite;
+
+/// Replies seen, per operation.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    seen: Mutex<BTreeMap<String, Seen>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Seen {
+    statuses: BTreeSet<u16>,
+    codes: BTreeSet<i64>,
+}
+
+impl Coverage {
+    /// Records one reply of a Vlens operation.
+    pub fn record(&self, operation: &str, status: u16, error_code: Option<i64>) {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = seen.entry(operation.to_owned()).or_default();
+        entry.statuses.insert(status);
+        if let Some(code) = error_code.filter(|code| *code != 0) {
+            entry.codes.insert(code);
+        }
+    }
+
+    /// The table: every operation of `openapi/vlens.yaml`, its declared responses and error
+    /// codes, each marked exercised (`+`) or not (`-`), then totals.
+    pub fn table(&self) -> String {
+        let spec = vlens_openapi::vlens();
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut out = String::new();
+        let _ = writeln!(out, "coverage of openapi/vlens.yaml (+ exercised, - not):");
+        let mut statuses_total = (0, 0);
+        let mut operations_hit = 0;
+        let mut codes_hit: BTreeSet<i64> = BTreeSet::new();
+        for operation in spec.operations() {
+            let entry = seen.get(&operation.id).cloned().unwrap_or_default();
+            if !entry.statuses.is_empty() {
+                operations_hit += 1;
+            }
+            codes_hit.extend(entry.codes.iter().copied());
+            let statuses: Vec<String> = operation
+                .responses
+                .iter()
+                .map(|response| {
+                    let hit = entry.statuses.iter().any(|status| {
+                        operation
+                            .response_for_status(*status)
+                            .is_some_and(|r| r.key == response.key)
+                    });
+                    statuses_total.1 += 1;
+                    if hit {
+                        statuses_total.0 += 1;
+                    }
+                    format!("{}{}", if hit { '+' } else { '-' }, response.key)
+                })
+                .collect();
+            let codes: Vec<String> = operation
+                .error_codes
+                .iter()
+                .map(|name| {
+                    let hit = spec
+                        .error_code(name)
+                        .is_some_and(|code| entry.codes.contains(&code.code));
+                    format!("{}{name}", if hit { '+' } else { '-' })
+                })
+                .collect();
+            let transport: Vec<String> = entry
+                .codes
+                .iter()
+                .filter_map(|code| spec.error_codes().iter().find(|c| c.code == *code))
+                .filter(|code| code.http_status != 200)
+                .map(|code| code.name.clone())
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {:<45} {:<18} {}{}",
+                operation.id,
+                statuses.join(" "),
+                if codes.is_empty() {
+                    "(no business codes)".to_owned()
+                } else {
+                    codes.join(" ")
+                },
+                if transport.is_empty() {
+                    String::new()
+                } else {
+                    format!("  | also: {}", transport.join(", "))
+                }
+            );
+        }
+        let all_codes: Vec<&str> = spec
+            .error_codes()
+            .iter()
+            .filter(|code| !codes_hit.contains(&code.code))
+            .map(|code| code.name.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  operations {operations_hit}/{}, declared responses {}/{}, error codes {}/{}",
+            spec.operations().len(),
+            statuses_total.0,
+            statuses_total.1,
+            spec.error_codes().len() - all_codes.len(),
+            spec.error_codes().len(),
+        );
+        if !all_codes.is_empty() {
+            let _ = writeln!(out, "  error codes not exercised: {}", all_codes.join(", "));
+        }
+        out
+    }
+}
+
+/// Error codes no case can provoke from a correct server, with the reason (documented in
+/// `conformance/README.md`).
+pub const UNPROVOKABLE_CODES: &[(&str, &str)] = &[(
+    "InternalError",
+    "a correct server never answers 500 on purpose, and the sandbox has no fault injection",
+)];
+
+/// The operations of `openapi/vlens.yaml` that no case calls (a static check of the files).
+pub fn operations_without_cases(suite: &Suite) -> Vec<String> {
+    let called: BTreeSet<&str> = suite
+        .cases
+        .iter()
+        .flat_map(|loaded| &loaded.case.steps)
+        .filter_map(|step| match &step.action {
+            Action::Call {
+                spec: SpecKind::Vlens,
+                operation,
+            } => Some(operation.as_str()),
+            _ => None,
+        })
+        .collect();
+    vlens_openapi::vlens()
+        .operations()
+        .iter()
+        .filter(|operation| !called.contains(operation.id.as_str()))
+        .map(|operation| operation.id.clone())
+        .collect()
+}
+
+/// The error codes of the spec that no case expects (a static check), except
+/// [`UNPROVOKABLE_CODES`].
+pub fn error_codes_without_cases(suite: &Suite) -> Vec<String> {
+    let expected: BTreeSet<&str> = suite
+        .cases
+        .iter()
+        .flat_map(|loaded| &loaded.case.steps)
+        .filter_map(|step| match &step.expect.outcome {
+            Outcome::Error { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    vlens_openapi::vlens()
+        .error_codes()
+        .iter()
+        .map(|code| code.name.as_str())
+        .filter(|name| !expected.contains(name))
+        .filter(|name| !UNPROVOKABLE_CODES.iter().any(|(known, _)| known == name))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_marks_what_was_seen() {
+        let coverage = Coverage::default();
+        coverage.record("check-eligibility", 200, None);
+        coverage.record("check-eligibility", 401, Some(401));
+        coverage.record("get-current-business-request", 200, Some(4403));
+        let table = coverage.table();
+        let line = table
+            .lines()
+            .find(|line| line.contains("check-eligibility"))
+            .unwrap_or_default();
+        assert!(line.contains("+200 +4XX -5XX"), "{line}");
+        assert!(line.contains("also: Unauthorized"), "{line}");
+        let line = table
+            .lines()
+            .find(|line| line.contains(" get-current-business-request "))
+            .unwrap_or_default();
+        assert!(line.contains("+RequestNotFound"), "{line}");
+        assert!(table.contains("operations 2/32"), "{table}");
+    }
+}

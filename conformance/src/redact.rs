@@ -1,0 +1,203 @@
+//! Keeping secrets (ApiKeys, passwords, tokens, OTP codes) out of every message.
+//!
+//! Three layers: values the harness knows are secret (keys, passwords, tokens it was given or
+//! captured, OTP codes) are replaced wherever they appear in text; JSON members whose names say
+//! they hold a secret are replaced before JSON is shown; and anything shaped like a JWT is
+//! replaced in any text, so a token the harness never saw still does not leak.
+
+use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+
+use regex::Regex;
+use serde_json::Value;
+
+/// JSON member names whose values are secrets.
+const SECRET_KEYS: &[&str] = &[
+    "accesstoken",
+    "refreshtoken",
+    "encryptedaccesstoken",
+    "newrefreshtoken",
+    "idtoken",
+    "token",
+    "password",
+    "adminpassword",
+    "apikey",
+    "code",
+    "otp",
+    "otpcode",
+    "phonenumberotp",
+    "emailotp",
+];
+
+/// Whether a JSON member of this name holds a secret.
+pub fn is_secret_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    SECRET_KEYS.contains(&lower.as_str())
+}
+
+/// Whether the last token of a JSON pointer names a secret.
+pub fn is_secret_pointer(pointer: &str) -> bool {
+    pointer.rsplit('/').next().is_some_and(is_secret_key)
+}
+
+static JWT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").ok());
+
+/// The secret values one case (and the target) uses, shared by everything that prints.
+#[derive(Clone, Default)]
+pub struct Secrets {
+    values: Arc<Mutex<Vec<(String, &'static str)>>>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self
+            .values
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        write!(f, "Secrets({count} redacted values)")
+    }
+}
+
+impl Secrets {
+    /// Registers a secret value with a label (`api-key`, `token`, `otp`, `password`).
+    /// Very short values are ignored: replacing every `1` would make text unreadable and
+    /// protects nothing.
+    pub fn add(&self, value: &str, label: &'static str) {
+        if value.len() < 4 {
+            return;
+        }
+        let mut values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
+        if !values.iter().any(|(known, _)| known == value) {
+            values.push((value.to_owned(), label));
+            // Longest first, so that a secret containing another is replaced whole.
+            values.sort_by_key(|(known, _)| std::cmp::Reverse(known.len()));
+        }
+    }
+
+    /// Registers every secret-named string member of a JSON value.
+    pub fn add_from_json(&self, value: &Value) {
+        walk_members(value, &mut |key, member| {
+            if is_secret_key(key)
+                && let Some(text) = member.as_str()
+            {
+                self.add(text, label_for(key));
+            }
+        });
+    }
+
+    /// An independent copy: what a case adds does not reach the target's shared set.
+    pub fn clone_for_case(&self) -> Secrets {
+        Secrets {
+            values: Arc::new(Mutex::new(self.values())),
+        }
+    }
+
+    /// A snapshot of the registered values (for tests proving they never leak).
+    pub fn values(&self) -> Vec<(String, &'static str)> {
+        self.values
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The text with every known secret and every JWT-shaped string replaced.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for (value, label) in self
+            .values
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            if out.contains(value.as_str()) {
+                out = out.replace(value.as_str(), &format!("[REDACTED {label}]"));
+            }
+        }
+        match JWT.as_ref() {
+            Some(jwt) => jwt.replace_all(&out, "[REDACTED token]").into_owned(),
+            None => out,
+        }
+    }
+
+    /// JSON for display: secret-named members replaced, then the text redacted.
+    pub fn redact_json(&self, value: &Value) -> String {
+        let mut copy = value.clone();
+        mask_secret_members(&mut copy);
+        self.redact(&copy.to_string())
+    }
+}
+
+fn label_for(key: &str) -> &'static str {
+    let lower = key.to_ascii_lowercase();
+    if lower.contains("token") {
+        "token"
+    } else if lower.contains("password") {
+        "password"
+    } else if lower.contains("apikey") {
+        "api-key"
+    } else {
+        "otp"
+    }
+}
+
+/// Replaces the values of secret-named members with `"[REDACTED <label>]"`.
+pub fn mask_secret_members(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map.iter_mut() {
+                if is_secret_key(key) && !member.is_null() {
+                    *member = Value::String(format!("[REDACTED {}]", label_for(key)));
+                } else {
+                    mask_secret_members(member);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_secret_members),
+        _ => {}
+    }
+}
+
+fn walk_members(value: &Value, visit: &mut impl FnMut(&str, &Value)) {
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map {
+                visit(key, member);
+                walk_members(member, visit);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| walk_members(item, visit)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn known_values_members_and_jwts_are_redacted() {
+        let secrets = Secrets::default();
+        secrets.add("sandbox-api-key", "api-key");
+        secrets.add_from_json(&json!({"data": {"code": "123456", "accessToken": "abc.def"}}));
+        let text = "key sandbox-api-key code 123456 jwt eyJhbGciOi.eyJzdWIiOi.sig";
+        let redacted = secrets.redact(text);
+        assert!(!redacted.contains("sandbox-api-key"));
+        assert!(!redacted.contains("123456"));
+        assert!(!redacted.contains("eyJ"));
+        assert!(redacted.contains("[REDACTED api-key]"));
+        let shown = secrets.redact_json(&json!({"refreshToken": "r-secret-value", "n": 1}));
+        assert!(!shown.contains("r-secret-value"), "{shown}");
+        assert!(format!("{secrets:?}").contains("3 redacted"));
+    }
+
+    #[test]
+    fn secret_pointers() {
+        assert!(is_secret_pointer("/data/accessToken"));
+        assert!(is_secret_pointer("/data/code"));
+        assert!(!is_secret_pointer("/data/otpRequestId"));
+    }
+}

@@ -1,0 +1,195 @@
+//! Snapshots of raw replies, with everything that changes between runs (or is secret)
+//! replaced by a placeholder, checked with insta under `conformance/snapshots/<target>/`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::Value;
+
+use crate::redact::{Secrets, is_secret_key};
+
+/// Value patterns replaced inside every string, in order.
+static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        (
+            r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+            "[token]",
+        ),
+        (
+            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+            "[uuid]",
+        ),
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
+            "[timestamp]",
+        ),
+        (r"REQ-[0-9A-Za-z-]+", "[request-number]"),
+        (r"\b[0-9a-fA-F]{40,64}\b", "[hash]"),
+        (r"\+20\d{9,10}", "[phone]"),
+        (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "[email]"),
+        (r"^[A-Za-z0-9+/]{120,}={0,2}$", "[base64]"),
+    ]
+    .into_iter()
+    .filter_map(|(pattern, replacement)| Some((Regex::new(pattern).ok()?, replacement)))
+    .collect()
+});
+
+/// Members whose values are per-run identities, replaced whatever their type.
+const VOLATILE_KEYS: &[(&str, &str)] = &[
+    ("userId", "[user-id]"),
+    ("tenantId", "[tenant-id]"),
+    ("idNumber", "[id-number]"),
+    ("imei", "[imei]"),
+    ("tenancyName", "[tenancy-name]"),
+];
+
+/// Makes a reply stable and secret-free for a snapshot.
+pub fn normalize(value: &Value, base_url: &str, secrets: &Secrets) -> Value {
+    normalize_at(value, None, None, base_url, secrets)
+}
+
+fn normalize_at(
+    value: &Value,
+    key: Option<&str>,
+    parent_key: Option<&str>,
+    base_url: &str,
+    secrets: &Secrets,
+) -> Value {
+    if let Some(key) = key {
+        if is_secret_key(key) && !value.is_null() {
+            return Value::String("[secret]".to_owned());
+        }
+        if let Some((_, placeholder)) = VOLATILE_KEYS.iter().find(|(known, _)| *known == key)
+            && !value.is_null()
+        {
+            return Value::String((*placeholder).to_owned());
+        }
+        // A user's numeric id (`user.id`, `customerSigner.id`) changes from run to run.
+        let in_user = parent_key.is_some_and(|parent| {
+            let parent = parent.to_ascii_lowercase();
+            parent.contains("user") || parent.contains("signer")
+        });
+        if key == "id" && in_user && value.is_number() {
+            return Value::String("[user-id]".to_owned());
+        }
+    }
+    match value {
+        Value::String(text) => Value::String(normalize_text(text, base_url, secrets)),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| normalize_at(item, None, key, base_url, secrets))
+                .collect(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(member, item)| {
+                    (
+                        member.clone(),
+                        normalize_at(item, Some(member), key, base_url, secrets),
+                    )
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Normalizes free text (an HTML page, a string member).
+pub fn normalize_text(text: &str, base_url: &str, secrets: &Secrets) -> String {
+    let mut out = secrets.redact(text);
+    if !base_url.is_empty() {
+        out = out.replace(base_url, "[base-url]");
+    }
+    for (pattern, replacement) in PATTERNS.iter() {
+        out = pattern.replace_all(&out, *replacement).into_owned();
+    }
+    out
+}
+
+/// Where a target's snapshots live.
+#[derive(Debug, Clone)]
+pub struct SnapshotStore {
+    /// `conformance/snapshots/<target>`.
+    pub dir: PathBuf,
+}
+
+impl SnapshotStore {
+    /// Compares `content` with the stored snapshot `name` (insta: `INSTA_UPDATE`, `CI` and
+    /// `cargo insta review` apply). The error says how to review or accept the change.
+    pub fn check(
+        &self,
+        name: &str,
+        case_file: &Path,
+        description: &str,
+        content: &str,
+    ) -> Result<(), String> {
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(&self.dir);
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_input_file(case_file);
+        settings.set_description(description);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name, content));
+        }));
+        outcome.map_err(|payload| {
+            let detail = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("snapshot assertion failed");
+            format!(
+                "snapshot `{name}` ({}) does not match: {}; review with `cargo insta review`, \
+                 or record with INSTA_UPDATE=always",
+                self.dir.join(format!("{name}.snap")).display(),
+                detail.lines().next().unwrap_or(detail)
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn volatile_and_secret_values_become_placeholders() {
+        let secrets = Secrets::default();
+        secrets.add("sandbox-api-key", "api-key");
+        let reply = json!({
+            "data": {
+                "id": "81f404b3-d7dc-4f08-b4fe-934853c86282",
+                "requestNumber": "REQ-2025-00017",
+                "creationTime": "2025-01-15T10:30:00.123Z",
+                "accessToken": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc",
+                "user": {"id": 42, "phoneNumber": "+201012345678", "emailAddress": "a@example.com"},
+                "link": "http://127.0.0.1:5555/sign?RequestId=81f404b3-d7dc-4f08-b4fe-934853c86282&SecurityHash=0123456789abcdef0123456789abcdef01234567",
+                "typeId": 414,
+                "note": "key sandbox-api-key"
+            },
+            "error_code": null
+        });
+        let normalized = normalize(&reply, "http://127.0.0.1:5555", &secrets);
+        assert_eq!(
+            normalized,
+            json!({
+                "data": {
+                    "id": "[uuid]",
+                    "requestNumber": "[request-number]",
+                    "creationTime": "[timestamp]",
+                    "accessToken": "[secret]",
+                    "user": {"id": "[user-id]", "phoneNumber": "[phone]", "emailAddress": "[email]"},
+                    "link": "[base-url]/sign?RequestId=[uuid]&SecurityHash=[hash]",
+                    "typeId": 414,
+                    "note": "key [REDACTED api-key]"
+                },
+                "error_code": null
+            })
+        );
+    }
+}

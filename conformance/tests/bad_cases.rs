@@ -1,0 +1,82 @@
+//! Broken case files become one failing trial each, named after the file, whose message gives
+//! file:line:column; the good file beside them still runs; nothing panics.
+
+use std::path::PathBuf;
+
+use vlens_conformance::harness::{Options, run};
+use vlens_conformance::suite;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad_cases")
+}
+
+const SHOWN: &str = "conformance/tests/bad_cases";
+
+/// (file stem, expected `file:line:column`, a word of the message)
+const EXPECTED: &[(&str, &str, &str)] = &[
+    (
+        "body_breaks_schema",
+        "body_breaks_schema.yaml:7:31",
+        "latitude",
+    ),
+    ("duplicate_key", "duplicate_key.yaml:4:1", "uplicate"),
+    ("empty", "empty.yaml:1:1", "empty"),
+    ("not_yaml", "not_yaml.yaml:4:22", "not valid YAML"),
+    (
+        "undefined_variable",
+        "undefined_variable.yaml:6:16",
+        "`request_id` is used before",
+    ),
+    ("unknown_key", "unknown_key.yaml:7:7", "unknown key `expct`"),
+    (
+        "unknown_operation",
+        "unknown_operation.yaml:4:16",
+        "unknown operation `check-eligibilty`",
+    ),
+];
+
+#[test]
+fn each_bad_file_is_one_problem_report_with_its_position() {
+    let suite = suite::load(&dir(), SHOWN).unwrap();
+    assert_eq!(suite.cases.len(), 1, "only good.yaml loads");
+    assert_eq!(suite.cases[0].trial, "good");
+    let mut bad: Vec<_> = suite.bad.iter().collect();
+    bad.sort_by(|a, b| a.trial.cmp(&b.trial));
+    assert_eq!(bad.len(), EXPECTED.len());
+    for (file, (trial, position, words)) in bad.iter().zip(EXPECTED) {
+        assert_eq!(file.trial, *trial);
+        let message = file.to_string();
+        assert!(
+            message.contains(&format!("{SHOWN}/{position}")),
+            "{trial}: expected {position} in:\n{message}"
+        );
+        assert!(
+            message.contains(words),
+            "{trial}: expected `{words}` in:\n{message}"
+        );
+    }
+}
+
+#[test]
+fn bad_files_fail_and_the_good_case_still_passes() {
+    let snapshots = tempfile::tempdir().unwrap();
+    let options = Options {
+        base_url: None,
+        cases_dir: dir(),
+        cases_shown_as: SHOWN.to_owned(),
+        snapshots_dir: snapshots.path().to_owned(),
+        coverage_trials: false,
+        settings: Default::default(),
+    };
+    // JSON events, and a filter that matches every trial: this inner run's own (expected)
+    // failures must not print a `test result: FAILED` line into the outer test's output.
+    let arguments = libtest_mimic::Arguments {
+        test_threads: Some(2),
+        format: Some(libtest_mimic::FormatSetting::Json),
+        filter: Some(String::new()),
+        ..Default::default()
+    };
+    let conclusion = run(&arguments, &options).unwrap();
+    assert_eq!(conclusion.num_failed, EXPECTED.len() as u64);
+    assert_eq!(conclusion.num_passed, 1);
+}
