@@ -32,6 +32,23 @@ fn register_input(phone: &str) -> types::RegisterInput {
     }
 }
 
+/// A Register input for `phone` carrying a freshly sent phone OTP and its code.
+async fn register_with_phone_otp(
+    sandbox: &TestSandbox,
+    client: &vlens_client::Client,
+    phone: &str,
+) -> types::RegisterInput {
+    let sent = client
+        .register_step_verify_phone(&send_phone(phone))
+        .await
+        .data()
+        .expect("sent");
+    let mut input = register_input(phone);
+    input.phone_number_otp_request_id = sent.phone_number_otp_request_id;
+    input.phone_number_otp = Some(sandbox.otp(KEY, phone).await.code);
+    input
+}
+
 #[tokio::test]
 async fn phone_otp_then_register_then_duplicates_are_refused() {
     let sandbox = TestSandbox::start().await;
@@ -192,17 +209,9 @@ async fn email_otp_confirms_the_email_and_duplicates_are_refused() {
         .data()
         .expect("validated");
     let phone = "+201055577777";
-    let phone_otp = client
-        .register_step_verify_phone(&send_phone(phone))
-        .await
-        .data()
-        .expect("sent");
-    let code = sandbox.otp(KEY, phone).await.code;
-    let mut input = register_input(phone);
+    let mut input = register_with_phone_otp(&sandbox, &client, phone).await;
     input.email = Some(email.to_string());
     input.email_otp_request_id = Some(email_otp_id);
-    input.phone_number_otp_request_id = phone_otp.phone_number_otp_request_id;
-    input.phone_number_otp = Some(code);
     let registered = client.register(&input).await.data().expect("registered");
     let login = sandbox.client_with_token(KEY, &registered.access_token);
     assert!(
@@ -288,16 +297,8 @@ async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
     assert!(verified.is_verified);
     assert_eq!(verified.email.as_deref(), Some("g@example.com"));
     let phone = "+201055566666";
-    let phone_otp = client
-        .register_step_verify_phone(&send_phone(phone))
-        .await
-        .data()
-        .expect("sent");
-    let code = sandbox.otp(KEY, phone).await.code;
-    let mut input = register_input(phone);
+    let mut input = register_with_phone_otp(&sandbox, &client, phone).await;
     input.o_auth_token_verification_request_id = verified.o_auth_token_verification_request_id;
-    input.phone_number_otp_request_id = phone_otp.phone_number_otp_request_id;
-    input.phone_number_otp = Some(code);
     let registered = client.register(&input).await.data().expect("registered");
     assert_eq!(
         registered.user.email_address.as_deref(),
@@ -305,16 +306,8 @@ async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
     );
     // The verification is spent.
     let phone2 = "+201055566667";
-    let otp2 = client
-        .register_step_verify_phone(&send_phone(phone2))
-        .await
-        .data()
-        .expect("sent");
-    let code2 = sandbox.otp(KEY, phone2).await.code;
-    let mut again = register_input(phone2);
+    let mut again = register_with_phone_otp(&sandbox, &client, phone2).await;
     again.o_auth_token_verification_request_id = verified.o_auth_token_verification_request_id;
-    again.phone_number_otp_request_id = otp2.phone_number_otp_request_id;
-    again.phone_number_otp = Some(code2);
     assert_code(
         client.register(&again).await.data(),
         KnownErrorCode::OAuthVerificationNotFound,
