@@ -157,6 +157,15 @@ impl TestSandbox {
         self.client_with_token(api_key, &user.access_token)
     }
 
+    /// A verified user of the tenant with `api_key`, their client, and their approved
+    /// Personal Loan.
+    pub async fn approved_loan(&self, api_key: &str) -> (CreatedUser, Client, uuid::Uuid) {
+        let user = self.user(api_key).await;
+        let client = self.user_client(api_key, &user);
+        let request = create_request(&client, defaults::PERSONAL_LOAN_TYPE_ID).await;
+        (user, client, request)
+    }
+
     /// A client with an admin token of the tenant with `api_key` (named `tenancy`).
     pub async fn admin_client(&self, api_key: &str, tenancy: &str) -> Client {
         let login = Client::builder(self.base_url(), api_key)
