@@ -138,6 +138,25 @@ pub async fn create(
     Ok(ok!(ApiOutputCreateBusinessRequest, created))
 }
 
+/// Request `id` rendered in full, if `viewer` (a user; None for the admin) may see it.
+fn visible_request(
+    state: &crate::store::TenantState,
+    id: uuid::Uuid,
+    viewer: Option<i64>,
+    minimal: bool,
+) -> ApiResult<types::BusinessRequest> {
+    let record = state
+        .requests
+        .get(&id)
+        .filter(|record| viewer.is_none_or(|user| record.owner == user))
+        .ok_or(KnownErrorCode::RequestNotFound)?;
+    Ok(views::business_request(
+        record,
+        state.users.get(&record.owner),
+        minimal,
+    ))
+}
+
 /// BR5: the latest created request.
 pub async fn current(
     caller: UserCaller,
@@ -146,15 +165,7 @@ pub async fn current(
     let minimal = query.optional_bool("minimal")?;
     let request = caller.tenant.with_state(|state, _| -> ApiResult<_> {
         let id = views::own_request_id(state, caller.user_id, None)?;
-        let record = state
-            .requests
-            .get(&id)
-            .ok_or(KnownErrorCode::RequestNotFound)?;
-        Ok(views::business_request(
-            record,
-            state.users.get(&record.owner),
-            minimal,
-        ))
+        visible_request(state, id, Some(caller.user_id), minimal)
     })?;
     Ok(ok!(ApiOutputBusinessRequest, request))
 }
@@ -238,16 +249,7 @@ pub async fn by_id(
 ) -> ApiResult<Json<types::ApiOutputBusinessRequest>> {
     let id = parse_uuid("id", &raw_id)?;
     let request = caller.tenant.with_state(|state, _| -> ApiResult<_> {
-        let record = state
-            .requests
-            .get(&id)
-            .filter(|record| caller.user_id.is_none_or(|user| record.owner == user))
-            .ok_or(KnownErrorCode::RequestNotFound)?;
-        Ok(views::business_request(
-            record,
-            state.users.get(&record.owner),
-            false,
-        ))
+        visible_request(state, id, caller.user_id, false)
     })?;
     Ok(ok!(ApiOutputBusinessRequest, request))
 }
