@@ -485,3 +485,36 @@ async fn otp_traffic_does_not_grow_memory() {
     assert_eq!(sandbox.running().otp_count(), 1);
     sandbox.finish().await;
 }
+
+#[tokio::test]
+async fn expired_otps_are_purged() {
+    let sandbox = TestSandbox::start().await;
+    let tenant = sandbox.tenant(false).await;
+    let key = tenant.api_key.as_str();
+    let (user, client, request) = sandbox.approved_loan(key).await;
+    let (otp_id, code) = sandbox
+        .activation_otp(&client, key, &user.phone_number, request)
+        .await;
+    assert_eq!(sandbox.running().otp_count(), 1);
+    // Kept 600 s past its 300 s lifetime (a late attempt still says OtpExpired)...
+    sandbox.advance_clock(key, 890).await;
+    assert_eq!(sandbox.running().otp_count(), 1);
+    assert_code(
+        client
+            .customer_sign_step_validate_otp(&validate_otp_input(request, otp_id, &code))
+            .await
+            .data(),
+        KnownErrorCode::OtpExpired,
+    );
+    // ...then forgotten.
+    sandbox.advance_clock(key, 20).await;
+    assert_eq!(sandbox.running().otp_count(), 0);
+    assert_code(
+        client
+            .customer_sign_step_validate_otp(&validate_otp_input(request, otp_id, &code))
+            .await
+            .data(),
+        KnownErrorCode::OtpRequestNotFound,
+    );
+    sandbox.finish().await;
+}
