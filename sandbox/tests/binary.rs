@@ -80,3 +80,17 @@ async fn port_0_prints_the_url_and_api_key_replaces_the_default_key() {
         200
     );
 }
+
+#[test]
+fn a_taken_or_empty_api_key_is_refused() {
+    for key in ["", "sandbox-other-api-key"] {
+        let output = Command::new(BINARY)
+            .args(["--port", "0", "--api-key", key])
+            .env("RUST_LOG", "off")
+            .output()
+            .expect("runs");
+        assert!(!output.status.success(), "{key:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("ApiKey"), "{stderr}");
+    }
+}
