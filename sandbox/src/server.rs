@@ -28,6 +28,9 @@ pub enum StartError {
     /// The ApiKey of the Default tenant is empty.
     #[error("the Default tenant's ApiKey must not be empty")]
     EmptyApiKey,
+    /// The ApiKey of the Default tenant is the Other tenant's.
+    #[error("the Default tenant's ApiKey must differ from the Other tenant's")]
+    ApiKeyTaken,
 }
 
 /// A running sandbox. Dropping it stops the server (without waiting); [`shutdown`] stops it
@@ -93,6 +96,9 @@ impl Drop for RunningSandbox {
 pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> {
     if config.api_key.trim().is_empty() {
         return Err(StartError::EmptyApiKey);
+    }
+    if config.api_key == crate::defaults::OTHER_API_KEY {
+        return Err(StartError::ApiKeyTaken);
     }
     let address = if config.host.contains(':') && !config.host.starts_with('[') {
         format!("[{}]:{}", config.host, config.port)

@@ -21,6 +21,11 @@ pub fn geo(field: &str, location: &GeoLocation) -> Result<(), FieldProblem> {
     Ok(())
 }
 
+/// The `geoLocation` of a body, as a 400 when out of range.
+pub fn location(location: &GeoLocation) -> ApiResult<()> {
+    geo("geoLocation", location).map_err(|problem| ApiError::BadRequest(vec![problem]))
+}
+
 /// An E.164 phone number: `+`, then 8 to 15 digits, the first not 0.
 pub fn phone(field: &str, value: &str) -> Result<(), FieldProblem> {
     let digits = value.strip_prefix('+').unwrap_or("");

@@ -7,24 +7,10 @@ use vlens_client::types::{self, RequestStatus};
 use vlens_client::{KnownErrorCode, ResultExt};
 use vlens_sandbox::defaults::{COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
 
-/// A verified user of the Default tenant with an approved Personal Loan.
-async fn approved_loan(
-    sandbox: &TestSandbox,
-) -> (
-    vlens_sandbox::control::CreatedUser,
-    vlens_client::Client,
-    uuid::Uuid,
-) {
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    (user, client, request)
-}
-
 #[tokio::test]
 async fn within_79_km_an_otp_is_sent_and_81_km_needs_revalidation() {
     let sandbox = TestSandbox::start().await;
-    let (user, client, request) = approved_loan(&sandbox).await;
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
     for bearing in [0.0, 135.0, 270.0] {
         let near = from_cairo(bearing, 79.0);
         let sent = client
@@ -57,7 +43,7 @@ async fn within_79_km_an_otp_is_sent_and_81_km_needs_revalidation() {
 #[tokio::test]
 async fn the_boundary_sits_at_80_km() {
     let sandbox = TestSandbox::start().await;
-    let (_user, client, request) = approved_loan(&sandbox).await;
+    let (_user, client, request) = sandbox.approved_loan(KEY).await;
     let inside = from_cairo(45.0, 79.999);
     let outside = from_cairo(45.0, 80.01);
     assert!(vlens_sandbox::distance_km(CAIRO.0, CAIRO.1, inside.0, inside.1) <= 80.0);
@@ -102,7 +88,7 @@ fn revalidation(
 #[tokio::test]
 async fn revalidation_moves_the_reference_then_a_new_otp_activates() {
     let sandbox = TestSandbox::start().await;
-    let (user, client, request) = approved_loan(&sandbox).await;
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
     let alexandria = from_cairo(315.0, 180.0);
     assert_code(
         client
@@ -239,7 +225,7 @@ async fn a_login_from_a_new_place_moves_the_reference_point() {
 #[tokio::test]
 async fn steps_out_of_order_are_refused() {
     let sandbox = TestSandbox::start().await;
-    let (user, client, request) = approved_loan(&sandbox).await;
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
     assert_code(
         client
             .customer_sign_step_validate_otp(&validate_otp_input(
@@ -337,14 +323,11 @@ async fn a_paid_product_returns_a_payment_url_and_needs_a_gateway() {
     let client = sandbox.user_client(KEY, &user);
     let request = create_request(&client, COMMERCIAL_LEASE_TYPE_ID).await;
     sandbox.set_status(KEY, request, 2).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
+    let (sent_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
     let url = client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent.otp_request_id, &code))
+        .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
         .await
         .data()
         .expect("validates");
@@ -376,14 +359,11 @@ async fn a_paid_product_returns_a_payment_url_and_needs_a_gateway() {
 #[tokio::test]
 async fn an_otp_succeeds_once() {
     let sandbox = TestSandbox::start().await;
-    let (user, client, request) = approved_loan(&sandbox).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
-    let input = validate_otp_input(request, sent.otp_request_id, &code);
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
+    let (sent_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    let input = validate_otp_input(request, sent_id, &code);
     client
         .customer_sign_step_validate_otp(&input)
         .await
@@ -401,23 +381,14 @@ async fn an_otp_expires_after_300_seconds_of_tenant_clock() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
     let key = tenant.api_key.as_str();
-    let user = sandbox.user(key).await;
-    let client = sandbox.user_client(key, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(key, &user.phone_number).await.code;
+    let (user, client, request) = sandbox.approved_loan(key).await;
+    let (sent_id, code) = sandbox
+        .activation_otp(&client, key, &user.phone_number, request)
+        .await;
     sandbox.advance_clock(key, 301).await;
     assert_code(
         client
-            .customer_sign_step_validate_otp(&validate_otp_input(
-                request,
-                sent.otp_request_id,
-                &code,
-            ))
+            .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
             .await
             .data(),
         KnownErrorCode::OtpExpired,
@@ -441,19 +412,16 @@ async fn an_otp_expires_after_300_seconds_of_tenant_clock() {
 #[tokio::test]
 async fn five_wrong_codes_kill_the_otp_and_a_newer_otp_supersedes() {
     let sandbox = TestSandbox::start().await;
-    let (user, client, request) = approved_loan(&sandbox).await;
-    let first = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
+    let (first_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
     for _ in 0..5 {
         assert_code(
             client
                 .customer_sign_step_validate_otp(&validate_otp_input(
                     request,
-                    first.otp_request_id,
+                    first_id,
                     &wrong_code(&code),
                 ))
                 .await
@@ -463,11 +431,7 @@ async fn five_wrong_codes_kill_the_otp_and_a_newer_otp_supersedes() {
     }
     assert_code(
         client
-            .customer_sign_step_validate_otp(&validate_otp_input(
-                request,
-                first.otp_request_id,
-                &code,
-            ))
+            .customer_sign_step_validate_otp(&validate_otp_input(request, first_id, &code))
             .await
             .data(),
         KnownErrorCode::OtpAttemptsExceeded,
@@ -509,7 +473,7 @@ async fn five_wrong_codes_kill_the_otp_and_a_newer_otp_supersedes() {
 #[tokio::test]
 async fn otp_traffic_does_not_grow_memory() {
     let sandbox = TestSandbox::start().await;
-    let (_user, client, request) = approved_loan(&sandbox).await;
+    let (_user, client, request) = sandbox.approved_loan(KEY).await;
     for _ in 0..200 {
         client
             .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
@@ -519,5 +483,38 @@ async fn otp_traffic_does_not_grow_memory() {
     }
     // Each OTP superseded the previous one for the same request.
     assert_eq!(sandbox.running().otp_count(), 1);
+    sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn expired_otps_are_purged() {
+    let sandbox = TestSandbox::start().await;
+    let tenant = sandbox.tenant(false).await;
+    let key = tenant.api_key.as_str();
+    let (user, client, request) = sandbox.approved_loan(key).await;
+    let (otp_id, code) = sandbox
+        .activation_otp(&client, key, &user.phone_number, request)
+        .await;
+    assert_eq!(sandbox.running().otp_count(), 1);
+    // Kept 600 s past its 300 s lifetime (a late attempt still says OtpExpired)...
+    sandbox.advance_clock(key, 890).await;
+    assert_eq!(sandbox.running().otp_count(), 1);
+    assert_code(
+        client
+            .customer_sign_step_validate_otp(&validate_otp_input(request, otp_id, &code))
+            .await
+            .data(),
+        KnownErrorCode::OtpExpired,
+    );
+    // ...then forgotten.
+    sandbox.advance_clock(key, 20).await;
+    assert_eq!(sandbox.running().otp_count(), 0);
+    assert_code(
+        client
+            .customer_sign_step_validate_otp(&validate_otp_input(request, otp_id, &code))
+            .await
+            .data(),
+        KnownErrorCode::OtpRequestNotFound,
+    );
     sandbox.finish().await;
 }

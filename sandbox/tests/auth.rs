@@ -15,20 +15,6 @@ fn login_input(tenancy: &str, user: &str, password: &str) -> LoginInput {
     }
 }
 
-async fn admin_token(sandbox: &TestSandbox, key: &str, tenancy: &str) -> String {
-    let client = Client::builder(sandbox.base_url(), key)
-        .tenancy_name(tenancy)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client");
-    client
-        .login(&login_input(tenancy, ADMIN_USER_NAME, ADMIN_PASSWORD))
-        .await
-        .data()
-        .expect("admin login")
-        .access_token
-}
-
 #[tokio::test]
 async fn a_missing_or_unknown_api_key_is_401() {
     let sandbox = TestSandbox::start().await;
@@ -64,7 +50,7 @@ async fn user_operations_need_a_user_token() {
         garbage.check_eligibility().await.data(),
         KnownErrorCode::Unauthorized,
     );
-    let admin = sandbox.client_with_token(KEY, &admin_token(&sandbox, KEY, "Default").await);
+    let admin = sandbox.admin_client(KEY, "Default").await;
     assert_code(
         admin.check_eligibility().await.data(),
         KnownErrorCode::Forbidden,
@@ -96,7 +82,7 @@ async fn admin_operations_need_an_admin_token() {
             .data(),
         KnownErrorCode::Unauthorized,
     );
-    let admin = sandbox.client_with_token(KEY, &admin_token(&sandbox, KEY, "Default").await);
+    let admin = sandbox.admin_client(KEY, "Default").await;
     let images = admin
         .get_user_digital_identity_images(&user.phone_number)
         .await
@@ -410,6 +396,8 @@ async fn a_reset_tenant_forgets_its_users() {
         KnownErrorCode::Unauthorized,
     );
     // The admin stays.
-    admin_token(&sandbox, &tenant.api_key, &tenant.tenancy_name).await;
+    sandbox
+        .admin_client(&tenant.api_key, &tenant.tenancy_name)
+        .await;
     sandbox.finish().await;
 }

@@ -49,64 +49,32 @@ async fn malformed_json_missing_and_mistyped_fields_are_400() {
     let token = user.access_token.as_str();
     let json = Some("application/json");
 
-    let (status, body) = post_raw(&sandbox, OTP_PATH, token, json, "{\"geoLocation\": ").await;
-    assert_eq!(status, 400);
-    assert_names(&body, "body");
-
-    let (status, body) = post_raw(
-        &sandbox,
-        OTP_PATH,
-        token,
-        json,
-        json!({"userDeviceUtcTime": "2025-01-01T00:00:00Z"}).to_string(),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_names(&body, "geoLocation");
-
-    let (status, body) = post_raw(
-        &sandbox,
-        OTP_PATH,
-        token,
-        json,
-        json!({"geoLocation": {"latitude": "30", "longitude": 31.2}, "userDeviceUtcTime": "2025-01-01T00:00:00Z"}).to_string(),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_names(&body, "geoLocation.latitude");
-
-    let (status, body) = post_raw(
-        &sandbox,
-        OTP_PATH,
-        token,
-        json,
-        json!({"geoLocation": {"latitude": 95.0, "longitude": 31.2}, "userDeviceUtcTime": "2025-01-01T00:00:00Z"}).to_string(),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_names(&body, "geoLocation.latitude");
-
-    let (status, body) = post_raw(
-        &sandbox,
-        OTP_PATH,
-        token,
-        json,
-        json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "userDeviceUtcTime": "yesterday"}).to_string(),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_names(&body, "userDeviceUtcTime");
-
-    let (status, body) = post_raw(
-        &sandbox,
-        OTP_PATH,
-        token,
-        json,
-        json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "userDeviceUtcTime": "2025-01-01T00:00:00Z", "requestId": "not-a-uuid"}).to_string(),
-    )
-    .await;
-    assert_eq!(status, 400);
-    assert_names(&body, "requestId");
+    let time = "2025-01-01T00:00:00Z";
+    let cases = [
+        ("{\"geoLocation\": ".to_string(), "body"),
+        (json!({"userDeviceUtcTime": time}).to_string(), "geoLocation"),
+        (
+            json!({"geoLocation": {"latitude": "30", "longitude": 31.2}, "userDeviceUtcTime": time}).to_string(),
+            "geoLocation.latitude",
+        ),
+        (
+            json!({"geoLocation": {"latitude": 95.0, "longitude": 31.2}, "userDeviceUtcTime": time}).to_string(),
+            "geoLocation.latitude",
+        ),
+        (
+            json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "userDeviceUtcTime": "yesterday"}).to_string(),
+            "userDeviceUtcTime",
+        ),
+        (
+            json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "userDeviceUtcTime": time, "requestId": "not-a-uuid"}).to_string(),
+            "requestId",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, reply) = post_raw(&sandbox, OTP_PATH, token, json, body).await;
+        assert_eq!(status, 400, "{field}");
+        assert_names(&reply, field);
+    }
     sandbox.finish().await;
 }
 

@@ -4,10 +4,8 @@ mod common;
 
 use common::*;
 use vlens_client::types::RequestStatus;
-use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
-use vlens_sandbox::defaults::{
-    ADMIN_PASSWORD, ADMIN_USER_NAME, COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID,
-};
+use vlens_client::{KnownErrorCode, ResultExt};
+use vlens_sandbox::defaults::{COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
 
 #[tokio::test]
 async fn the_catalogue_lists_both_products_with_their_templates() {
@@ -327,20 +325,7 @@ async fn another_users_or_tenants_request_is_not_found_but_the_admin_sees_it() {
             .data(),
         KnownErrorCode::RequestNotFound,
     );
-    let admin_login = Client::builder(sandbox.base_url(), KEY)
-        .tenancy_name("Default")
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client")
-        .login(&vlens_client::types::LoginInput {
-            password: ADMIN_PASSWORD.try_into().expect("short"),
-            tenancy_name: "Default".try_into().expect("short"),
-            user_name_or_email_address: ADMIN_USER_NAME.try_into().expect("short"),
-        })
-        .await
-        .data()
-        .expect("admin");
-    let admin = sandbox.client_with_token(KEY, &admin_login.access_token);
+    let admin = sandbox.admin_client(KEY, "Default").await;
     let read = admin
         .get_business_request_by_id(&request)
         .await

@@ -5,9 +5,21 @@ mod common;
 
 use common::*;
 use vlens_client::{KnownErrorCode, ResultExt};
-use vlens_sandbox::defaults::{COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
+use vlens_sandbox::defaults::COMMERCIAL_LEASE_TYPE_ID;
 
 const CALLS: usize = 50;
+
+/// Asserts that exactly one call succeeded and every other failed with `others`.
+fn assert_exactly_one(
+    (successes, failures): (usize, Vec<Option<KnownErrorCode>>),
+    others: KnownErrorCode,
+) {
+    assert_eq!(successes, 1, "failures: {failures:?}");
+    assert!(
+        failures.iter().all(|code| *code == Some(others)),
+        "{failures:?}"
+    );
+}
 
 /// Runs `CALLS` copies of `call` at once and returns (successes, the failures' codes).
 async fn race<F, Fut, T>(call: F) -> (usize, Vec<Option<KnownErrorCode>>)
@@ -31,51 +43,30 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_same_otp_validated_50_times_at_once_succeeds_once() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
-    let input = validate_otp_input(request, sent.otp_request_id, &code);
-    let (successes, failures) = race(|| {
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
+    let (otp_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    let input = validate_otp_input(request, otp_id, &code);
+    let outcome = race(|| {
         let client = client.clone();
         let input = input.clone();
         async move { client.customer_sign_step_validate_otp(&input).await.data() }
     })
     .await;
-    assert_eq!(successes, 1, "failures: {failures:?}");
-    assert!(
-        failures
-            .iter()
-            .all(|code| *code == Some(KnownErrorCode::OtpAlreadyUsed)),
-        "{failures:?}"
-    );
+    assert_exactly_one(outcome, KnownErrorCode::OtpAlreadyUsed);
     sandbox.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_request_is_activated_once_under_50_concurrent_payments() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
-    client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent.otp_request_id, &code))
-        .await
-        .data()
-        .expect("validated");
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
+    sandbox
+        .validated_otp(&client, KEY, &user.phone_number, request)
+        .await;
     let input = sign_input(Some(request), None);
-    let (successes, failures) = race(|| {
+    let outcome = race(|| {
         let client = client.clone();
         let input = input.clone();
         async move {
@@ -86,13 +77,7 @@ async fn a_request_is_activated_once_under_50_concurrent_payments() {
         }
     })
     .await;
-    assert_eq!(successes, 1, "failures: {failures:?}");
-    assert!(
-        failures
-            .iter()
-            .all(|code| *code == Some(KnownErrorCode::RequestAlreadyActivated)),
-        "{failures:?}"
-    );
+    assert_exactly_one(outcome, KnownErrorCode::RequestAlreadyActivated);
     sandbox.finish().await;
 }
 
@@ -131,20 +116,10 @@ async fn concurrent_creates_make_one_pending_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_status_change_races_activation_atomically() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
-    let sent = client
-        .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
-        .await
-        .data()
-        .expect("otp");
-    let code = sandbox.otp(KEY, &user.phone_number).await.code;
-    client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent.otp_request_id, &code))
-        .await
-        .data()
-        .expect("validated");
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
+    sandbox
+        .validated_otp(&client, KEY, &user.phone_number, request)
+        .await;
     // The provider rejects while the customer pays: either the payment wins (and the
     // rejection lands after it) or the rejection wins and the payment is refused.
     let payment = {
@@ -178,9 +153,7 @@ async fn a_status_change_races_activation_atomically() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_otp_requests_leave_one_live_otp() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
     let input = request_otp_input(CAIRO, Some(request));
     let (successes, _) = race(|| {
         let client = client.clone();

@@ -70,9 +70,7 @@ async fn a_created_tenant_is_isolated() {
 #[tokio::test]
 async fn status_changes_approve_reject_and_countersign() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let (_user, client, request) = sandbox.approved_loan(KEY).await;
     for (status, name) in [
         (3, "Rejected"),
         (2, "Approved"),

@@ -4,32 +4,8 @@
 mod common;
 
 use common::*;
-use vlens_client::types::{self, LoginInput};
-use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
-use vlens_sandbox::defaults::{ADMIN_PASSWORD, ADMIN_USER_NAME};
-
-fn side(image: &str, transaction: Option<uuid::Uuid>) -> types::VerifyIdInput {
-    types::VerifyIdInput {
-        client_transaction_id: None,
-        country: None,
-        get_extracted_data: Some(true),
-        image: image.to_string(),
-        name_check_value: None,
-        request_id: None,
-        transaction_id: transaction,
-    }
-}
-
-fn liveness(transaction: uuid::Uuid, faces: [&[u8]; 3]) -> types::LivenessInput {
-    types::LivenessInput {
-        face_1: b64(faces[0]),
-        face_2: b64(faces[1]),
-        face_3: b64(faces[2]),
-        get_extracted_data: None,
-        image: None,
-        transaction_id: transaction,
-    }
-}
+use vlens_client::types::{self};
+use vlens_client::{Client, KnownErrorCode, ResultExt};
 
 async fn unverified(sandbox: &TestSandbox) -> Client {
     let user = sandbox
@@ -43,7 +19,7 @@ async fn back_then_front_then_liveness_verifies_the_user() {
     let sandbox = TestSandbox::start().await;
     let client = unverified(&sandbox).await;
     let back = client
-        .verify_id_back(&side(&b64(&jpeg(1)), None))
+        .verify_id_back(&id_side(&jpeg(1), None))
         .await
         .envelope()
         .expect("back");
@@ -57,13 +33,13 @@ async fn back_then_front_then_liveness_verifies_the_user() {
     // Liveness before the front: both sides are needed.
     assert_code(
         client
-            .verify_liveness_multi(&liveness(tx, [&png(1), &png(2), &png(3)]))
+            .verify_liveness_multi(&liveness_input(tx, [&png(1), &png(2), &png(3)]))
             .await
             .data(),
         KnownErrorCode::IdSidesRequired,
     );
     let front = client
-        .verify_id_front(&side(&b64(&png(9)), Some(tx)))
+        .verify_id_front(&id_side(&png(9), Some(tx)))
         .await
         .data()
         .expect("front");
@@ -75,7 +51,7 @@ async fn back_then_front_then_liveness_verifies_the_user() {
     );
     assert!(!front.is_verification_process_completed);
     let done = client
-        .verify_liveness_multi(&liveness(tx, [&png(1), &png(2), &jpeg(3)]))
+        .verify_liveness_multi(&liveness_input(tx, [&png(1), &png(2), &jpeg(3)]))
         .await
         .data()
         .expect("liveness");
@@ -91,7 +67,7 @@ async fn back_then_front_then_liveness_verifies_the_user() {
     // A completed transaction takes no more steps.
     assert_code(
         client
-            .verify_id_front(&side(&b64(&png(9)), Some(tx)))
+            .verify_id_front(&id_side(&png(9), Some(tx)))
             .await
             .data(),
         KnownErrorCode::TransactionAlreadyCompleted,
@@ -104,19 +80,19 @@ async fn liveness_frames_must_differ_and_be_small_images() {
     let sandbox = TestSandbox::start().await;
     let client = unverified(&sandbox).await;
     let front = client
-        .verify_id_front(&side(&b64(&png(1)), None))
+        .verify_id_front(&id_side(&png(1), None))
         .await
         .data()
         .expect("front");
     let tx = front.id_front_data.expect("data").transaction_id;
     client
-        .verify_id_back(&side(&b64(&png(2)), Some(tx)))
+        .verify_id_back(&id_side(&png(2), Some(tx)))
         .await
         .data()
         .expect("back");
     let error = api_error(
         client
-            .verify_liveness_multi(&liveness(tx, [&png(1), &png(2), &png(1)]))
+            .verify_liveness_multi(&liveness_input(tx, [&png(1), &png(2), &png(1)]))
             .await
             .data(),
     );
@@ -126,7 +102,7 @@ async fn liveness_frames_must_differ_and_be_small_images() {
     big.resize(512_001, 0);
     let error = api_error(
         client
-            .verify_liveness_multi(&liveness(tx, [&png(1), &big, &png(3)]))
+            .verify_liveness_multi(&liveness_input(tx, [&png(1), &big, &png(3)]))
             .await
             .data(),
     );
@@ -136,13 +112,13 @@ async fn liveness_frames_must_differ_and_be_small_images() {
     exactly.resize(512_000, 0);
     assert_code(
         client
-            .verify_liveness_multi(&liveness(tx, [b"GIF89a....", &png(2), &png(3)]))
+            .verify_liveness_multi(&liveness_input(tx, [b"GIF89a....", &png(2), &png(3)]))
             .await
             .data(),
         KnownErrorCode::CardNotDetected,
     );
     client
-        .verify_liveness_multi(&liveness(tx, [&png(1), &exactly, &png(3)]))
+        .verify_liveness_multi(&liveness_input(tx, [&png(1), &exactly, &png(3)]))
         .await
         .data()
         .expect("512000 bytes is within the limit");
@@ -155,7 +131,10 @@ async fn invalid_base64_is_a_400_naming_the_field() {
     let client = unverified(&sandbox).await;
     let error = api_error(
         client
-            .verify_id_front(&side("***not base64***", None))
+            .verify_id_front(&types::VerifyIdInput {
+                image: "***not base64***".to_string(),
+                ..id_side(&[], None)
+            })
             .await
             .data(),
     );
@@ -164,7 +143,7 @@ async fn invalid_base64_is_a_400_naming_the_field() {
     assert!(error.message.unwrap_or_default().contains("`image`"));
     assert_code(
         client
-            .verify_id_front(&side(&b64(b"plain text"), None))
+            .verify_id_front(&id_side(b"plain text", None))
             .await
             .data(),
         KnownErrorCode::CardNotDetected,
@@ -177,7 +156,7 @@ async fn transactions_belong_to_their_owner() {
     let sandbox = TestSandbox::start().await;
     let owner = unverified(&sandbox).await;
     let tx = owner
-        .verify_id_front(&side(&b64(&png(1)), None))
+        .verify_id_front(&id_side(&png(1), None))
         .await
         .data()
         .expect("front")
@@ -187,7 +166,7 @@ async fn transactions_belong_to_their_owner() {
     let other = unverified(&sandbox).await;
     assert_code(
         other
-            .verify_id_back(&side(&b64(&png(2)), Some(tx)))
+            .verify_id_back(&id_side(&png(2), Some(tx)))
             .await
             .data(),
         KnownErrorCode::TransactionNotFound,
@@ -198,7 +177,7 @@ async fn transactions_belong_to_their_owner() {
     assert_code(
         sandbox
             .user_client(OTHER_KEY, &foreign)
-            .verify_id_back(&side(&b64(&png(2)), Some(tx)))
+            .verify_id_back(&id_side(&png(2), Some(tx)))
             .await
             .data(),
         KnownErrorCode::TransactionNotFound,
@@ -211,7 +190,7 @@ async fn an_api_key_only_transaction_is_linked_after_login() {
     let sandbox = TestSandbox::start().await;
     let anonymous = sandbox.client(KEY);
     let tx = anonymous
-        .verify_id_front(&side(&b64(&png(1)), None))
+        .verify_id_front(&id_side(&png(1), None))
         .await
         .data()
         .expect("front")
@@ -219,7 +198,7 @@ async fn an_api_key_only_transaction_is_linked_after_login() {
         .expect("data")
         .transaction_id;
     anonymous
-        .verify_id_back(&side(&b64(&png(2)), Some(tx)))
+        .verify_id_back(&id_side(&png(2), Some(tx)))
         .await
         .data()
         .expect("back");
@@ -246,7 +225,7 @@ async fn an_api_key_only_transaction_is_linked_after_login() {
         KnownErrorCode::TransactionNotFound,
     );
     let done = anonymous
-        .verify_liveness_multi(&liveness(tx, [&png(3), &png(4), &png(5)]))
+        .verify_liveness_multi(&liveness_input(tx, [&png(3), &png(4), &png(5)]))
         .await
         .data()
         .expect("liveness");
@@ -289,38 +268,9 @@ async fn the_admin_lists_and_downloads_the_images() {
         )
         .await;
     let client = sandbox.user_client(KEY, &user);
-    let tx = client
-        .verify_id_front(&side(&b64(&jpeg(1)), None))
-        .await
-        .data()
-        .expect("front")
-        .id_front_data
-        .expect("data")
-        .transaction_id;
-    client
-        .verify_id_back(&side(&b64(&png(2)), Some(tx)))
-        .await
-        .data()
-        .expect("back");
-    client
-        .verify_liveness_multi(&liveness(tx, [&png(3), &png(4), &png(5)]))
-        .await
-        .data()
-        .expect("liveness");
-    let login = Client::builder(sandbox.base_url(), KEY)
-        .tenancy_name("Default")
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client")
-        .login(&LoginInput {
-            password: ADMIN_PASSWORD.try_into().expect("short"),
-            tenancy_name: "Default".try_into().expect("short"),
-            user_name_or_email_address: ADMIN_USER_NAME.try_into().expect("short"),
-        })
-        .await
-        .data()
-        .expect("admin");
-    let admin = sandbox.client_with_token(KEY, &login.access_token);
+    // Front jpeg(1), back png(2), faces png(3..=5).
+    let tx = verify_identity(&client).await;
+    let admin = sandbox.admin_client(KEY, "Default").await;
     let images = admin
         .get_user_digital_identity_images("kyc@example.com")
         .await

@@ -5,9 +5,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use vlens_client::types::{self, LoginInput};
-use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
-use vlens_sandbox::defaults::{ADMIN_PASSWORD, ADMIN_USER_NAME, PERSONAL_LOAN_TYPE_ID};
+use vlens_client::types::{self};
+use vlens_client::{KnownErrorCode, ResultExt};
+use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
 
 fn session(ids: Vec<i32>, key: Option<&str>) -> types::SessionInput {
     types::SessionInput {
@@ -110,20 +110,7 @@ async fn invitations_need_an_admin_and_valid_prefilled_values() {
             .data(),
         KnownErrorCode::Forbidden,
     );
-    let login = Client::builder(sandbox.base_url(), KEY)
-        .tenancy_name("Default")
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client")
-        .login(&LoginInput {
-            password: ADMIN_PASSWORD.try_into().expect("short"),
-            tenancy_name: "Default".try_into().expect("short"),
-            user_name_or_email_address: ADMIN_USER_NAME.try_into().expect("short"),
-        })
-        .await
-        .data()
-        .expect("admin");
-    let admin = sandbox.client_with_token(KEY, &login.access_token);
+    let admin = sandbox.admin_client(KEY, "Default").await;
     assert_jwt(
         &admin
             .create_invitation(&invitation(ok_values))

@@ -32,6 +32,23 @@ fn register_input(phone: &str) -> types::RegisterInput {
     }
 }
 
+/// A Register input for `phone` carrying a freshly sent phone OTP and its code.
+async fn register_with_phone_otp(
+    sandbox: &TestSandbox,
+    client: &vlens_client::Client,
+    phone: &str,
+) -> types::RegisterInput {
+    let sent = client
+        .register_step_verify_phone(&send_phone(phone))
+        .await
+        .data()
+        .expect("sent");
+    let mut input = register_input(phone);
+    input.phone_number_otp_request_id = sent.phone_number_otp_request_id;
+    input.phone_number_otp = Some(sandbox.otp(KEY, phone).await.code);
+    input
+}
+
 #[tokio::test]
 async fn phone_otp_then_register_then_duplicates_are_refused() {
     let sandbox = TestSandbox::start().await;
@@ -140,45 +157,7 @@ async fn register_with_the_code_in_one_call_and_the_location_is_the_reference() 
     let registered = client.register(&input).await.data().expect("registered");
     // Verify the identity, create a loan, and request an OTP near Luxor (not Cairo).
     let user = sandbox.client_with_token(KEY, &registered.access_token);
-    let tx = user
-        .verify_id_front(&types::VerifyIdInput {
-            client_transaction_id: None,
-            country: None,
-            get_extracted_data: None,
-            image: b64(&png(1)),
-            name_check_value: None,
-            request_id: None,
-            transaction_id: None,
-        })
-        .await
-        .data()
-        .expect("front")
-        .id_front_data
-        .expect("data")
-        .transaction_id;
-    user.verify_id_back(&types::VerifyIdInput {
-        client_transaction_id: None,
-        country: None,
-        get_extracted_data: None,
-        image: b64(&png(2)),
-        name_check_value: None,
-        request_id: None,
-        transaction_id: Some(tx),
-    })
-    .await
-    .data()
-    .expect("back");
-    user.verify_liveness_multi(&types::LivenessInput {
-        face_1: b64(&png(3)),
-        face_2: b64(&png(4)),
-        face_3: b64(&png(5)),
-        get_extracted_data: None,
-        image: None,
-        transaction_id: tx,
-    })
-    .await
-    .data()
-    .expect("liveness");
+    verify_identity(&user).await;
     let request = create_request(&user, vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID).await;
     user.customer_sign_step_request_otp(&request_otp_input(
         from_cairo(160.0, 470.0),
@@ -230,17 +209,9 @@ async fn email_otp_confirms_the_email_and_duplicates_are_refused() {
         .data()
         .expect("validated");
     let phone = "+201055577777";
-    let phone_otp = client
-        .register_step_verify_phone(&send_phone(phone))
-        .await
-        .data()
-        .expect("sent");
-    let code = sandbox.otp(KEY, phone).await.code;
-    let mut input = register_input(phone);
+    let mut input = register_with_phone_otp(&sandbox, &client, phone).await;
     input.email = Some(email.to_string());
     input.email_otp_request_id = Some(email_otp_id);
-    input.phone_number_otp_request_id = phone_otp.phone_number_otp_request_id;
-    input.phone_number_otp = Some(code);
     let registered = client.register(&input).await.data().expect("registered");
     let login = sandbox.client_with_token(KEY, &registered.access_token);
     assert!(
@@ -326,16 +297,8 @@ async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
     assert!(verified.is_verified);
     assert_eq!(verified.email.as_deref(), Some("g@example.com"));
     let phone = "+201055566666";
-    let phone_otp = client
-        .register_step_verify_phone(&send_phone(phone))
-        .await
-        .data()
-        .expect("sent");
-    let code = sandbox.otp(KEY, phone).await.code;
-    let mut input = register_input(phone);
+    let mut input = register_with_phone_otp(&sandbox, &client, phone).await;
     input.o_auth_token_verification_request_id = verified.o_auth_token_verification_request_id;
-    input.phone_number_otp_request_id = phone_otp.phone_number_otp_request_id;
-    input.phone_number_otp = Some(code);
     let registered = client.register(&input).await.data().expect("registered");
     assert_eq!(
         registered.user.email_address.as_deref(),
@@ -343,16 +306,8 @@ async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
     );
     // The verification is spent.
     let phone2 = "+201055566667";
-    let otp2 = client
-        .register_step_verify_phone(&send_phone(phone2))
-        .await
-        .data()
-        .expect("sent");
-    let code2 = sandbox.otp(KEY, phone2).await.code;
-    let mut again = register_input(phone2);
+    let mut again = register_with_phone_otp(&sandbox, &client, phone2).await;
     again.o_auth_token_verification_request_id = verified.o_auth_token_verification_request_id;
-    again.phone_number_otp_request_id = otp2.phone_number_otp_request_id;
-    again.phone_number_otp = Some(code2);
     assert_code(
         client.register(&again).await.data(),
         KnownErrorCode::OAuthVerificationNotFound,

@@ -4,9 +4,8 @@
 mod common;
 
 use common::*;
-use vlens_client::types::LoginInput;
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
-use vlens_sandbox::defaults::{ADMIN_PASSWORD, ADMIN_USER_NAME, PERSONAL_LOAN_TYPE_ID};
+use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
 
 /// The (RequestId, SecurityHash) of a signing URL.
 fn parse_link(url: &str, base: &str) -> (uuid::Uuid, String) {
@@ -35,9 +34,7 @@ fn pdf_text(bytes: &[u8]) -> String {
 #[tokio::test]
 async fn the_link_leads_to_a_real_pdf_of_the_contract() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let (_user, client, request) = sandbox.approved_loan(KEY).await;
     let number = client
         .get_business_request_by_id(&request)
         .await
@@ -106,9 +103,7 @@ async fn the_link_leads_to_a_real_pdf_of_the_contract() {
 #[tokio::test]
 async fn a_wrong_or_foreign_hash_is_refused() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let (_user, client, request) = sandbox.approved_loan(KEY).await;
     let url = client
         .generate_sign_contract_link(&sign_input(Some(request), None))
         .await
@@ -142,21 +137,9 @@ async fn a_wrong_or_foreign_hash_is_refused() {
         other_client.view_contract_pdf(&request, &hash).await.data(),
         KnownErrorCode::RequestNotFound,
     );
-    let login = Client::builder(sandbox.base_url(), KEY)
-        .tenancy_name("Default")
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .expect("client")
-        .login(&LoginInput {
-            password: ADMIN_PASSWORD.try_into().expect("short"),
-            tenancy_name: "Default".try_into().expect("short"),
-            user_name_or_email_address: ADMIN_USER_NAME.try_into().expect("short"),
-        })
-        .await
-        .data()
-        .expect("admin");
     sandbox
-        .client_with_token(KEY, &login.access_token)
+        .admin_client(KEY, "Default")
+        .await
         .view_contract_pdf(&request, &hash)
         .await
         .data()
@@ -186,9 +169,7 @@ async fn links_expire_after_15_minutes() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
     let key = tenant.api_key.as_str();
-    let user = sandbox.user(key).await;
-    let client = sandbox.user_client(key, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let (_user, client, request) = sandbox.approved_loan(key).await;
     let url = client
         .generate_sign_contract_link(&sign_input(Some(request), None))
         .await
@@ -214,9 +195,7 @@ async fn links_expire_after_15_minutes() {
 #[tokio::test]
 async fn the_link_uses_the_host_the_client_called() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
+    let (user, _client, request) = sandbox.approved_loan(KEY).await;
     let port = sandbox.running().local_addr().port();
     let localhost = Client::builder(format!("http://localhost:{port}"), KEY)
         .bearer_token(&user.access_token)

@@ -90,9 +90,7 @@ pub async fn revalidate_liveness(
     caller: UserCaller,
     JsonBody(body): JsonBody<types::StepReValidateLivenessInput>,
 ) -> ApiResult<Json<types::ApiOutputString>> {
-    Problems::new()
-        .check(validate::geo("geoLocation", &body.geo_location))
-        .finish()?;
+    validate::location(&body.geo_location)?;
     let scan = &body.scan_transaction;
     let mut fields = vec![
         ("scanTransaction.face_1", scan.face_1.as_str()),
@@ -128,9 +126,7 @@ pub async fn validate_otp(
     BaseUrl(base): BaseUrl,
     JsonBody(body): JsonBody<types::StepValidateOtpInput>,
 ) -> ApiResult<Json<types::ApiOutputString>> {
-    Problems::new()
-        .check(validate::geo("geoLocation", &body.geo_location))
-        .finish()?;
+    validate::location(&body.geo_location)?;
     let tenant = &caller.tenant;
     let payment_url = tenant.with_state(|state, now| -> ApiResult<Option<String>> {
         let request_id = step_request(state, caller.user_id, body.request_id)?;
@@ -184,9 +180,7 @@ pub async fn validate_payment(
     caller: UserCaller,
     JsonBody(body): JsonBody<types::CustomerSignInput>,
 ) -> ApiResult<Json<types::ApiOutputString>> {
-    Problems::new()
-        .check(validate::geo("geoLocation", &body.geo_location))
-        .finish()?;
+    validate::location(&body.geo_location)?;
     caller.tenant.with_state(|state, now| -> ApiResult<()> {
         let request_id = step_request(state, caller.user_id, body.request_id)?;
         let record = state

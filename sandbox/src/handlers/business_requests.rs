@@ -138,6 +138,25 @@ pub async fn create(
     Ok(ok!(ApiOutputCreateBusinessRequest, created))
 }
 
+/// Request `id` rendered in full, if `viewer` (a user; None for the admin) may see it.
+fn visible_request(
+    state: &crate::store::TenantState,
+    id: uuid::Uuid,
+    viewer: Option<i64>,
+    minimal: bool,
+) -> ApiResult<types::BusinessRequest> {
+    let record = state
+        .requests
+        .get(&id)
+        .filter(|record| viewer.is_none_or(|user| record.owner == user))
+        .ok_or(KnownErrorCode::RequestNotFound)?;
+    Ok(views::business_request(
+        record,
+        state.users.get(&record.owner),
+        minimal,
+    ))
+}
+
 /// BR5: the latest created request.
 pub async fn current(
     caller: UserCaller,
@@ -146,15 +165,7 @@ pub async fn current(
     let minimal = query.optional_bool("minimal")?;
     let request = caller.tenant.with_state(|state, _| -> ApiResult<_> {
         let id = views::own_request_id(state, caller.user_id, None)?;
-        let record = state
-            .requests
-            .get(&id)
-            .ok_or(KnownErrorCode::RequestNotFound)?;
-        Ok(views::business_request(
-            record,
-            state.users.get(&record.owner),
-            minimal,
-        ))
+        visible_request(state, id, Some(caller.user_id), minimal)
     })?;
     Ok(ok!(ApiOutputBusinessRequest, request))
 }
@@ -173,24 +184,35 @@ fn count(n: usize) -> Option<i32> {
     Some(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
-/// BR6: newest first, paged.
-pub async fn current_list(
-    caller: UserCaller,
-    query: QueryMap,
-) -> ApiResult<Json<types::ApiOutputBusinessRequestList>> {
-    let (skip, max) = paging(&query)?;
-    let (page, total) = caller.tenant.with_state(|state, _| -> ApiResult<_> {
+/// One page of the caller's requests, newest first, rendered by `render`, and the total.
+fn page_of<T>(
+    caller: &UserCaller,
+    query: &QueryMap,
+    render: impl Fn(&BusinessRequestRecord, &crate::store::User) -> T,
+) -> ApiResult<(Vec<T>, usize)> {
+    let (skip, max) = paging(query)?;
+    caller.tenant.with_state(|state, _| {
         let user = views::caller(state, caller.user_id)?;
-        let page: Vec<types::BusinessRequest> = user
+        let page = user
             .requests
             .iter()
             .rev()
             .skip(skip)
             .take(max)
             .filter_map(|id| state.requests.get(id))
-            .map(|record| views::business_request(record, Some(user), false))
+            .map(|record| render(record, user))
             .collect();
         Ok((page, user.requests.len()))
+    })
+}
+
+/// BR6: newest first, paged.
+pub async fn current_list(
+    caller: UserCaller,
+    query: QueryMap,
+) -> ApiResult<Json<types::ApiOutputBusinessRequestList>> {
+    let (page, total) = page_of(&caller, &query, |record, user| {
+        views::business_request(record, Some(user), false)
     })?;
     Ok(Json(types::ApiOutputBusinessRequestList {
         returned_count: count(page.len()),
@@ -207,19 +229,8 @@ pub async fn current_list_ids(
     caller: UserCaller,
     query: QueryMap,
 ) -> ApiResult<Json<types::ApiOutputBusinessRequestSummaryList>> {
-    let (skip, max) = paging(&query)?;
-    let (page, total) = caller.tenant.with_state(|state, _| -> ApiResult<_> {
-        let user = views::caller(state, caller.user_id)?;
-        let page: Vec<types::BusinessRequestSummary> = user
-            .requests
-            .iter()
-            .rev()
-            .skip(skip)
-            .take(max)
-            .filter_map(|id| state.requests.get(id))
-            .map(|record| views::summary(record, Some(user)))
-            .collect();
-        Ok((page, user.requests.len()))
+    let (page, total) = page_of(&caller, &query, |record, user| {
+        views::summary(record, Some(user))
     })?;
     Ok(Json(types::ApiOutputBusinessRequestSummaryList {
         returned_count: count(page.len()),
@@ -238,16 +249,7 @@ pub async fn by_id(
 ) -> ApiResult<Json<types::ApiOutputBusinessRequest>> {
     let id = parse_uuid("id", &raw_id)?;
     let request = caller.tenant.with_state(|state, _| -> ApiResult<_> {
-        let record = state
-            .requests
-            .get(&id)
-            .filter(|record| caller.user_id.is_none_or(|user| record.owner == user))
-            .ok_or(KnownErrorCode::RequestNotFound)?;
-        Ok(views::business_request(
-            record,
-            state.users.get(&record.owner),
-            false,
-        ))
+        visible_request(state, id, caller.user_id, false)
     })?;
     Ok(ok!(ApiOutputBusinessRequest, request))
 }

@@ -18,7 +18,7 @@ use crate::http::extract::{ApiKeyTenant, JsonBody};
 use crate::http::reply::ok;
 use crate::otp::Purpose;
 use crate::redact::Secret;
-use crate::store::{OAuthVerification, TenantState, User};
+use crate::store::{OAuthVerification, Tenant, TenantState, User};
 use crate::validate::{self, Problems};
 
 fn otp_seconds() -> Option<i32> {
@@ -102,33 +102,7 @@ pub async fn verify_phone(
         "phoneNumberOtp",
     )?;
     let phone = body.phone_number.clone();
-    let output = tenant.with_state(|state, now| -> ApiResult<_> {
-        let mut output = types::RegisterStepOutput {
-            is_email_confirmation_required: Some(tenant.require_email_confirmation),
-            is_phone_number_confirmation_required: Some(true),
-            is_digital_identity_verified: Some(false),
-            ..Default::default()
-        };
-        match mode {
-            None => {
-                if state.phone_exists(&phone) {
-                    return Err(KnownErrorCode::PhoneNumberAlreadyRegistered.into());
-                }
-                let id = state.issue_otp(Purpose::RegisterPhone, &phone, None, now);
-                output.phone_number_otp_request_id = Some(id);
-                output.phone_otp_expire_in_seconds = otp_seconds();
-                output.is_phone_number_confirmed = Some(false);
-            }
-            Some((id, code)) => {
-                state
-                    .live_otp(id, Purpose::RegisterPhone, &phone, None)?
-                    .verify(&code, now)?;
-                output.phone_number_otp_request_id = Some(id);
-                output.is_phone_number_confirmed = Some(true);
-            }
-        }
-        Ok(output)
-    })?;
+    let output = otp_step(&tenant, Purpose::RegisterPhone, &phone, mode)?;
     Ok(ok!(ApiOutputRegisterStep, output))
 }
 
@@ -145,34 +119,55 @@ pub async fn verify_email(
         "emailOtpRequestId",
         "emailOtp",
     )?;
-    let output = tenant.with_state(|state, now| -> ApiResult<_> {
+    let output = otp_step(&tenant, Purpose::RegisterEmail, &email, mode)?;
+    Ok(ok!(ApiOutputRegisterStep, output))
+}
+
+/// The two modes of StepVerifyPhone and StepVerifyEmail (`purpose` says which): send an OTP to
+/// `destination` unless it already has an account, or validate `(id, code)`.
+fn otp_step(
+    tenant: &Tenant,
+    purpose: Purpose,
+    destination: &str,
+    mode: Option<(uuid::Uuid, String)>,
+) -> ApiResult<types::RegisterStepOutput> {
+    let phone = purpose == Purpose::RegisterPhone;
+    tenant.with_state(|state, now| -> ApiResult<_> {
         let mut output = types::RegisterStepOutput {
             is_email_confirmation_required: Some(tenant.require_email_confirmation),
             is_phone_number_confirmation_required: Some(true),
             is_digital_identity_verified: Some(false),
             ..Default::default()
         };
-        match mode {
+        let (id, confirmed) = match mode {
             None => {
-                if state.email_exists(&email) {
+                if phone && state.phone_exists(destination) {
+                    return Err(KnownErrorCode::PhoneNumberAlreadyRegistered.into());
+                }
+                if !phone && state.email_exists(destination) {
                     return Err(KnownErrorCode::EmailAlreadyRegistered.into());
                 }
-                let id = state.issue_otp(Purpose::RegisterEmail, &email, None, now);
-                output.email_otp_request_id = Some(id);
-                output.email_otp_expire_in_seconds = otp_seconds();
-                output.is_email_confirmed = Some(false);
+                (state.issue_otp(purpose, destination, None, now), false)
             }
             Some((id, code)) => {
                 state
-                    .live_otp(id, Purpose::RegisterEmail, &email, None)?
+                    .live_otp(id, purpose, destination, None)?
                     .verify(&code, now)?;
-                output.email_otp_request_id = Some(id);
-                output.is_email_confirmed = Some(true);
+                (id, true)
             }
+        };
+        let expiry = (!confirmed).then(otp_seconds).flatten();
+        if phone {
+            output.phone_number_otp_request_id = Some(id);
+            output.phone_otp_expire_in_seconds = expiry;
+            output.is_phone_number_confirmed = Some(confirmed);
+        } else {
+            output.email_otp_request_id = Some(id);
+            output.email_otp_expire_in_seconds = expiry;
+            output.is_email_confirmed = Some(confirmed);
         }
         Ok(output)
-    })?;
-    Ok(ok!(ApiOutputRegisterStep, output))
+    })
 }
 
 /// RG5 and RG6: verify an ID token minted by `/__sandbox/oauth/id-token`.

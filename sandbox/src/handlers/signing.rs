@@ -12,7 +12,7 @@ use crate::http::extract::{AnyCaller, BaseUrl, JsonBody, QueryMap, UserCaller};
 use crate::http::reply::ok;
 use crate::security_hash::security_hash;
 use crate::store::SigningLink;
-use crate::validate::{self, Problems};
+use crate::validate;
 
 /// BR13: `<base>/sign?RequestId=<uuid>&SecurityHash=<40 hex>`, valid 15 minutes.
 pub async fn generate_sign_contract_link(
@@ -20,9 +20,7 @@ pub async fn generate_sign_contract_link(
     BaseUrl(base): BaseUrl,
     JsonBody(body): JsonBody<types::CustomerSignInput>,
 ) -> ApiResult<Json<types::ApiOutputString>> {
-    Problems::new()
-        .check(validate::geo("geoLocation", &body.geo_location))
-        .finish()?;
+    validate::location(&body.geo_location)?;
     let tenant = &caller.tenant;
     let (request_id, hash) = tenant.with_state(|state, now| -> ApiResult<_> {
         let request_id = views::own_request_id(state, caller.user_id, body.request_id)?;

@@ -307,10 +307,25 @@ fn data_problem(path: &str, message: &str) -> FieldProblem {
             let expected = message
                 .split_once(", expected ")
                 .map_or("", |(_, expected)| expected);
-            return FieldProblem::new(field, format!("has an {kind}; expected {expected}"));
+            return FieldProblem::new(
+                field,
+                format!("has an {kind}; expected {}", plain_expectation(expected)),
+            );
         }
     }
     FieldProblem::new(field, format!("is invalid: {message}"))
+}
+
+/// serde's Rust-flavoured expectations in API terms (`f64` is "a number").
+fn plain_expectation(expected: &str) -> String {
+    match expected {
+        "f64" | "f32" => "a number".to_string(),
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => "an integer".to_string(),
+        other => match other.strip_prefix("struct ") {
+            Some(_) => "an object".to_string(),
+            None => other.to_string(),
+        },
+    }
 }
 
 // ---------------------------------------------------------------------- query and path
@@ -471,6 +486,13 @@ mod tests {
         let p = problem(r#"{"scanTransaction": {"face_1": "a"}, "password": 123456}"#);
         assert_eq!(p.field, "password");
         assert!(!p.message.contains("123456"), "{}", p.message);
+    }
+
+    #[test]
+    fn expectations_are_in_api_terms() {
+        let p = problem(r#"{"scanTransaction": 5}"#);
+        assert_eq!(p.field, "scanTransaction");
+        assert_eq!(p.message, "has an invalid type; expected an object");
     }
 
     #[test]

@@ -157,6 +157,65 @@ impl TestSandbox {
         self.client_with_token(api_key, &user.access_token)
     }
 
+    /// A verified user of the tenant with `api_key`, their client, and their approved
+    /// Personal Loan.
+    pub async fn approved_loan(&self, api_key: &str) -> (CreatedUser, Client, uuid::Uuid) {
+        let user = self.user(api_key).await;
+        let client = self.user_client(api_key, &user);
+        let request = create_request(&client, defaults::PERSONAL_LOAN_TYPE_ID).await;
+        (user, client, request)
+    }
+
+    /// A client with an admin token of the tenant with `api_key` (named `tenancy`).
+    pub async fn admin_client(&self, api_key: &str, tenancy: &str) -> Client {
+        let login = Client::builder(self.base_url(), api_key)
+            .tenancy_name(tenancy)
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .expect("client builds")
+            .login(&types::LoginInput {
+                password: defaults::ADMIN_PASSWORD.try_into().expect("short"),
+                tenancy_name: tenancy.try_into().expect("short"),
+                user_name_or_email_address: defaults::ADMIN_USER_NAME.try_into().expect("short"),
+            })
+            .await
+            .data()
+            .expect("admin login");
+        self.client_with_token(api_key, &login.access_token)
+    }
+
+    /// Requests an activation OTP for `request` from Cairo; returns its id and code.
+    pub async fn activation_otp(
+        &self,
+        client: &Client,
+        api_key: &str,
+        phone: &str,
+        request: uuid::Uuid,
+    ) -> (uuid::Uuid, String) {
+        let sent = client
+            .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
+            .await
+            .data()
+            .expect("an OTP is sent");
+        (sent.otp_request_id, self.otp(api_key, phone).await.code)
+    }
+
+    /// Requests and validates an activation OTP for `request`: StepValidatePayment may run.
+    pub async fn validated_otp(
+        &self,
+        client: &Client,
+        api_key: &str,
+        phone: &str,
+        request: uuid::Uuid,
+    ) {
+        let (id, code) = self.activation_otp(client, api_key, phone, request).await;
+        client
+            .customer_sign_step_validate_otp(&validate_otp_input(request, id, &code))
+            .await
+            .data()
+            .expect("the OTP validates");
+    }
+
     /// The last OTP sent to a phone number.
     pub async fn otp(&self, api_key: &str, phone: &str) -> SentOtp {
         self.control(
@@ -472,6 +531,54 @@ pub fn sign_input(
         transaction_id: None,
         user_device_utc_time: now(),
     }
+}
+
+/// An ID side input (`getExtractedData` true).
+pub fn id_side(image: &[u8], transaction: Option<uuid::Uuid>) -> types::VerifyIdInput {
+    types::VerifyIdInput {
+        client_transaction_id: None,
+        country: None,
+        get_extracted_data: Some(true),
+        image: b64(image),
+        name_check_value: None,
+        request_id: None,
+        transaction_id: transaction,
+    }
+}
+
+/// A liveness input with three frames.
+pub fn liveness_input(transaction: uuid::Uuid, faces: [&[u8]; 3]) -> types::LivenessInput {
+    types::LivenessInput {
+        face_1: b64(faces[0]),
+        face_2: b64(faces[1]),
+        face_3: b64(faces[2]),
+        get_extracted_data: None,
+        image: None,
+        transaction_id: transaction,
+    }
+}
+
+/// ID front, ID back and liveness on one new transaction; returns its id.
+pub async fn verify_identity(client: &Client) -> uuid::Uuid {
+    let tx = client
+        .verify_id_front(&id_side(&jpeg(1), None))
+        .await
+        .data()
+        .expect("front")
+        .id_front_data
+        .expect("front data")
+        .transaction_id;
+    client
+        .verify_id_back(&id_side(&png(2), Some(tx)))
+        .await
+        .data()
+        .expect("back");
+    client
+        .verify_liveness_multi(&liveness_input(tx, [&png(3), &png(4), &png(5)]))
+        .await
+        .data()
+        .expect("liveness");
+    tx
 }
 
 /// A small PNG, distinct per `variant`.

@@ -1,0 +1,96 @@
+//! The `vlens-sandbox` binary: `--port 0` prints the bound URL, `--api-key` replaces the
+//! Default tenant's key, `--help` documents the flags and defaults.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_vlens-sandbox");
+
+#[test]
+fn help_documents_every_flag_and_default() {
+    let output = Command::new(BINARY).arg("--help").output().expect("runs");
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "--port",
+        "8080",
+        "--host",
+        "127.0.0.1",
+        "--api-key",
+        "sandbox-api-key",
+        "--seed",
+        "sandbox-other-api-key",
+        "123qwe",
+        "414",
+        "415",
+        "4 MiB",
+        "300 s",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}");
+    }
+}
+
+/// Kills the child on drop, so a failed assertion does not leave it running.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn port_0_prints_the_url_and_api_key_replaces_the_default_key() {
+    let mut child = Child(
+        Command::new(BINARY)
+            .args(["--port", "0", "--api-key", "my-own-key", "--seed", "3"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starts"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("a line");
+    let url = line
+        .trim()
+        .strip_prefix("vlens-sandbox listening on ")
+        .expect("the bound URL is printed")
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    vlens_client::tls::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let health = |key: &'static str| {
+        http.get(format!("{url}/__sandbox/health"))
+            .header("ApiKey", key)
+            .send()
+    };
+    assert_eq!(health("my-own-key").await.expect("answered").status(), 200);
+    assert_eq!(
+        health("sandbox-api-key").await.expect("answered").status(),
+        401
+    );
+    assert_eq!(
+        health("sandbox-other-api-key")
+            .await
+            .expect("answered")
+            .status(),
+        200
+    );
+}
+
+#[test]
+fn a_taken_or_empty_api_key_is_refused() {
+    for key in ["", "sandbox-other-api-key"] {
+        let output = Command::new(BINARY)
+            .args(["--port", "0", "--api-key", key])
+            .env("RUST_LOG", "off")
+            .output()
+            .expect("runs");
+        assert!(!output.status.success(), "{key:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("ApiKey"), "{stderr}");
+    }
+}
