@@ -68,7 +68,7 @@ async fn walkthrough() -> anyhow::Result<()> {
             phone_number: phone.into(),
             sms_providers: None,
             phone_number_otp_request_id: Some(otp_request_id),
-            phone_number_otp: Some(code),
+            phone_number_otp: Some(code.into()),
         })
         .await
         .data()?;
@@ -88,7 +88,7 @@ async fn walkthrough() -> anyhow::Result<()> {
         })
         .await
         .data()?;
-    client.set_bearer_token(&registered.access_token)?;
+    client.set_bearer_token(registered.access_token.expose_secret())?;
     println!(
         "1. registered user {} in Cairo",
         registered.user.id.unwrap_or_default()
@@ -224,7 +224,7 @@ async fn walkthrough() -> anyhow::Result<()> {
             contract_storage_id: None,
             payment_gateway: None,
             otp_request_id: otp.otp_request_id,
-            otp_code: code,
+            otp_code: code.into(),
         })
         .await
         .data()?;

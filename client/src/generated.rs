@@ -314,6 +314,19 @@ pub mod types {
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub error_message: ::std::option::Option<::std::string::String>,
     }
+    ///An envelope whose `data` is a credential-bearing string (a session or invitation token, or a URL carrying a SecurityHash).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ApiOutputSecretString {
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub data: ::std::option::Option<crate::Secret>,
+        ///Null (or 0) on success. See `x-vlens-error-codes` at the root of this document.
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub error_code: ::std::option::Option<i32>,
+        ///Structured details; for validation errors a list of `{field, message}`.
+        pub error_descriptions: ::serde_json::Value,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub error_message: ::std::option::Option<::std::string::String>,
+    }
     ///`ApiOutputStepImage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ApiOutputStepImage {
@@ -961,65 +974,11 @@ pub mod types {
     ///`LoginInput`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct LoginInput {
-        pub password: LoginInputPassword,
+        pub password: crate::Secret,
         #[serde(rename = "tenancyName")]
         pub tenancy_name: LoginInputTenancyName,
         #[serde(rename = "userNameOrEmailAddress")]
         pub user_name_or_email_address: LoginInputUserNameOrEmailAddress,
-    }
-    ///`LoginInputPassword`
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct LoginInputPassword(::std::string::String);
-    impl ::std::ops::Deref for LoginInputPassword {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<LoginInputPassword> for ::std::string::String {
-        fn from(value: LoginInputPassword) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for LoginInputPassword {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 32usize {
-                return Err("longer than 32 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for LoginInputPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for LoginInputPassword {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for LoginInputPassword {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
     }
     ///`LoginInputTenancyName`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -1135,16 +1094,16 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct LoginOutput {
         #[serde(rename = "accessToken")]
-        pub access_token: ::std::string::String,
+        pub access_token: crate::Secret,
         #[serde(
             rename = "encryptedAccessToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub encrypted_access_token: ::std::option::Option<::std::string::String>,
+        pub encrypted_access_token: ::std::option::Option<crate::Secret>,
         #[serde(rename = "expireInSeconds")]
         pub expire_in_seconds: i32,
         #[serde(rename = "refreshToken")]
-        pub refresh_token: ::std::string::String,
+        pub refresh_token: crate::Secret,
         #[serde(rename = "refreshTokenExpireInSeconds")]
         pub refresh_token_expire_in_seconds: i32,
         #[serde(
@@ -1158,7 +1117,7 @@ pub mod types {
     pub struct OAuthTokenInput {
         ///The provider's ID token (note the PascalCase name).
         #[serde(rename = "IdToken")]
-        pub id_token: ::std::string::String,
+        pub id_token: crate::Secret,
         pub provider: OAuthTokenInputProvider,
     }
     ///`OAuthTokenInputProvider`
@@ -1245,30 +1204,30 @@ pub mod types {
             rename = "refreshToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub refresh_token: ::std::option::Option<::std::string::String>,
+        pub refresh_token: ::std::option::Option<crate::Secret>,
     }
     ///`RefreshTokenOutput`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RefreshTokenOutput {
         #[serde(rename = "accessToken")]
-        pub access_token: ::std::string::String,
+        pub access_token: crate::Secret,
         #[serde(
             rename = "encryptedAccessToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub encrypted_access_token: ::std::option::Option<::std::string::String>,
+        pub encrypted_access_token: ::std::option::Option<crate::Secret>,
         #[serde(rename = "expireInSeconds")]
         pub expire_in_seconds: i32,
         #[serde(
             rename = "newRefreshToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub new_refresh_token: ::std::option::Option<::std::string::String>,
+        pub new_refresh_token: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "refreshToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub refresh_token: ::std::option::Option<::std::string::String>,
+        pub refresh_token: ::std::option::Option<crate::Secret>,
     }
     ///`RegisterInput`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -1295,14 +1254,14 @@ pub mod types {
         )]
         pub o_auth_token_verification_request_id: ::std::option::Option<::uuid::Uuid>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password: ::std::option::Option<::std::string::String>,
+        pub password: ::std::option::Option<crate::Secret>,
         #[serde(rename = "phoneNumber")]
         pub phone_number: ::std::string::String,
         #[serde(
             rename = "phoneNumberOtp",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub phone_number_otp: ::std::option::Option<::std::string::String>,
+        pub phone_number_otp: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "phoneNumberOtpRequestId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1315,12 +1274,12 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct RegisterOutput {
         #[serde(rename = "accessToken")]
-        pub access_token: ::std::string::String,
+        pub access_token: crate::Secret,
         #[serde(
             rename = "encryptedAccessToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub encrypted_access_token: ::std::option::Option<::std::string::String>,
+        pub encrypted_access_token: ::std::option::Option<crate::Secret>,
         #[serde(rename = "expireInSeconds")]
         pub expire_in_seconds: i32,
         #[serde(rename = "isDigitalIdentityVerified")]
@@ -1329,7 +1288,7 @@ pub mod types {
             rename = "refreshToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub refresh_token: ::std::option::Option<::std::string::String>,
+        pub refresh_token: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "refreshTokenExpireInSeconds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1344,7 +1303,7 @@ pub mod types {
             rename = "accessToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub access_token: ::std::option::Option<::std::string::String>,
+        pub access_token: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "emailOtpExpireInSeconds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1359,7 +1318,7 @@ pub mod types {
             rename = "encryptedAccessToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub encrypted_access_token: ::std::option::Option<::std::string::String>,
+        pub encrypted_access_token: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "expireInSeconds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1395,7 +1354,7 @@ pub mod types {
             rename = "phoneNumberOtp",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub phone_number_otp: ::std::option::Option<::std::string::String>,
+        pub phone_number_otp: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "phoneNumberOtpRequestId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1804,7 +1763,7 @@ pub mod types {
         pub geo_location: GeoLocation,
         ///The code from the SMS.
         #[serde(rename = "otpCode")]
-        pub otp_code: ::std::string::String,
+        pub otp_code: crate::Secret,
         ///Returned by StepRequestOtp.
         #[serde(rename = "otpRequestId")]
         pub otp_request_id: ::uuid::Uuid,
@@ -1885,14 +1844,14 @@ pub mod types {
         )]
         pub is_phone2_fa_enabled: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub password: ::std::option::Option<::std::string::String>,
+        pub password: ::std::option::Option<crate::Secret>,
         #[serde(rename = "phoneNumber")]
         pub phone_number: ::std::string::String,
         #[serde(
             rename = "phoneNumberOtp",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub phone_number_otp: ::std::option::Option<::std::string::String>,
+        pub phone_number_otp: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "phoneNumberOtpRequestId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1917,7 +1876,7 @@ pub mod types {
             rename = "accessToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub access_token: ::std::option::Option<::std::string::String>,
+        pub access_token: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "emailOtpExpireInSeconds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1932,7 +1891,7 @@ pub mod types {
             rename = "encryptedAccessToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub encrypted_access_token: ::std::option::Option<::std::string::String>,
+        pub encrypted_access_token: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "expireInSeconds",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1973,7 +1932,7 @@ pub mod types {
             rename = "phoneNumberOtp",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub phone_number_otp: ::std::option::Option<::std::string::String>,
+        pub phone_number_otp: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "phoneNumberOtpRequestId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1993,7 +1952,7 @@ pub mod types {
             rename = "refreshToken",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub refresh_token: ::std::option::Option<::std::string::String>,
+        pub refresh_token: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "transactionId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2034,7 +1993,7 @@ pub mod types {
             rename = "emailOtp",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub email_otp: ::std::option::Option<::std::string::String>,
+        pub email_otp: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "emailOtpRequestId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2073,7 +2032,7 @@ pub mod types {
             rename = "phoneNumberOtp",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub phone_number_otp: ::std::option::Option<::std::string::String>,
+        pub phone_number_otp: ::std::option::Option<crate::Secret>,
         #[serde(
             rename = "phoneNumberOtpRequestId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -2599,7 +2558,10 @@ Sends a `POST` request to `/api/BusinessRequest/CustomerSign/StepValidateOtp`
     pub async fn customer_sign_step_validate_otp<'a>(
         &'a self,
         body: &'a types::StepValidateOtpInput,
-    ) -> Result<ResponseValue<types::ApiOutputString>, Error<types::ApiOutputError>> {
+    ) -> Result<
+        ResponseValue<types::ApiOutputSecretString>,
+        Error<types::ApiOutputError>,
+    > {
         let url = format!(
             "{}/api/BusinessRequest/CustomerSign/StepValidateOtp", self.baseurl,
         );
@@ -2702,7 +2664,10 @@ Sends a `POST` request to `/api/BusinessRequest/GenerateSignContractLink`
     pub async fn generate_sign_contract_link<'a>(
         &'a self,
         body: &'a types::CustomerSignInput,
-    ) -> Result<ResponseValue<types::ApiOutputString>, Error<types::ApiOutputError>> {
+    ) -> Result<
+        ResponseValue<types::ApiOutputSecretString>,
+        Error<types::ApiOutputError>,
+    > {
         let url = format!(
             "{}/api/BusinessRequest/GenerateSignContractLink", self.baseurl,
         );
@@ -2916,7 +2881,10 @@ Arguments:
         &'a self,
         request_id: &'a ::uuid::Uuid,
         security_hash: &'a str,
-    ) -> Result<ResponseValue<types::ApiOutputString>, Error<types::ApiOutputError>> {
+    ) -> Result<
+        ResponseValue<types::ApiOutputSecretString>,
+        Error<types::ApiOutputError>,
+    > {
         let url = format!("{}/api/BusinessRequest/ViewContractPdf", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -3707,7 +3675,10 @@ Sends a `POST` request to `/api/IdentityUserSession/CreateAuthSession`
     pub async fn create_auth_session<'a>(
         &'a self,
         body: &'a types::SessionInput,
-    ) -> Result<ResponseValue<types::ApiOutputString>, Error<types::ApiOutputError>> {
+    ) -> Result<
+        ResponseValue<types::ApiOutputSecretString>,
+        Error<types::ApiOutputError>,
+    > {
         let url = format!("{}/api/IdentityUserSession/CreateAuthSession", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map
@@ -3754,7 +3725,10 @@ Sends a `POST` request to `/api/IdentityUserSession/CreateInvitation`
     pub async fn create_invitation<'a>(
         &'a self,
         body: &'a types::CreateInvitationInput,
-    ) -> Result<ResponseValue<types::ApiOutputString>, Error<types::ApiOutputError>> {
+    ) -> Result<
+        ResponseValue<types::ApiOutputSecretString>,
+        Error<types::ApiOutputError>,
+    > {
         let url = format!("{}/api/IdentityUserSession/CreateInvitation", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map

@@ -583,9 +583,9 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::OtpAlreadyUsed,
             KnownErrorCode::OtpAttemptsExceeded,
         ],
-        response_schema: "ApiOutputString",
+        response_schema: "ApiOutputSecretString",
         request_schema: Some("StepValidateOtpInput"),
-        decode_response: crate::spec::decode_as::<types::ApiOutputString>,
+        decode_response: crate::spec::decode_as::<types::ApiOutputSecretString>,
         decode_request: Some(crate::spec::decode_as::<types::StepValidateOtpInput>),
     },
     Operation {
@@ -612,9 +612,9 @@ pub static OPERATIONS: [Operation; 32] = [
         path: "/api/BusinessRequest/GenerateSignContractLink",
         token: TokenKind::User,
         error_codes: &[KnownErrorCode::RequestNotFound],
-        response_schema: "ApiOutputString",
+        response_schema: "ApiOutputSecretString",
         request_schema: Some("CustomerSignInput"),
-        decode_response: crate::spec::decode_as::<types::ApiOutputString>,
+        decode_response: crate::spec::decode_as::<types::ApiOutputSecretString>,
         decode_request: Some(crate::spec::decode_as::<types::CustomerSignInput>),
     },
     Operation {
@@ -663,9 +663,9 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::RequestNotFound,
             KnownErrorCode::InvalidSecurityHash,
         ],
-        response_schema: "ApiOutputString",
+        response_schema: "ApiOutputSecretString",
         request_schema: None,
-        decode_response: crate::spec::decode_as::<types::ApiOutputString>,
+        decode_response: crate::spec::decode_as::<types::ApiOutputSecretString>,
         decode_request: None,
     },
     Operation {
@@ -897,9 +897,9 @@ pub static OPERATIONS: [Operation; 32] = [
         path: "/api/IdentityUserSession/CreateAuthSession",
         token: TokenKind::None,
         error_codes: &[KnownErrorCode::RequestTypeNotFound],
-        response_schema: "ApiOutputString",
+        response_schema: "ApiOutputSecretString",
         request_schema: Some("SessionInput"),
-        decode_response: crate::spec::decode_as::<types::ApiOutputString>,
+        decode_response: crate::spec::decode_as::<types::ApiOutputSecretString>,
         decode_request: Some(crate::spec::decode_as::<types::SessionInput>),
     },
     Operation {
@@ -912,9 +912,9 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::RequestTypeNotFound,
             KnownErrorCode::InvalidFieldValue,
         ],
-        response_schema: "ApiOutputString",
+        response_schema: "ApiOutputSecretString",
         request_schema: Some("CreateInvitationInput"),
-        decode_response: crate::spec::decode_as::<types::ApiOutputString>,
+        decode_response: crate::spec::decode_as::<types::ApiOutputSecretString>,
         decode_request: Some(crate::spec::decode_as::<types::CreateInvitationInput>),
     },
     Operation {
@@ -1184,6 +1184,21 @@ impl Envelope for types::ApiOutputRequestTypeTemplate {
 }
 impl Envelope for types::ApiOutputRequestTypes {
     type Data = ::std::vec::Vec<types::RequestType>;
+    fn error_code(&self) -> Option<i32> {
+        self.error_code
+    }
+    fn error_message(&self) -> Option<&str> {
+        self.error_message.as_deref()
+    }
+    fn error_descriptions(&self) -> &::serde_json::Value {
+        &self.error_descriptions
+    }
+    fn into_data(self) -> Option<Self::Data> {
+        self.data
+    }
+}
+impl Envelope for types::ApiOutputSecretString {
+    type Data = crate::Secret;
     fn error_code(&self) -> Option<i32> {
         self.error_code
     }

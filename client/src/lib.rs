@@ -29,6 +29,7 @@ mod builder;
 mod envelope;
 mod environment;
 mod retry;
+mod secret;
 pub mod spec;
 mod status;
 pub mod tls;
@@ -52,4 +53,5 @@ pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, types}
 pub use generated_spec::{KnownErrorCode, OPERATIONS};
 pub use retry::RetryPolicy;
 pub use secrecy;
+pub use secret::Secret;
 pub use spec::{ErrorCodeSource, Operation, TokenKind};

@@ -35,3 +35,46 @@ async fn debug_output_holds_no_secret() {
         "non-secrets stay visible: {client_debug}"
     );
 }
+
+/// Credentials inside generated types (`x-vlens-secret` in the spec) are `Secret`s: they
+/// serialise as plain strings but never show in `Debug`.
+#[test]
+fn generated_types_redact_their_credentials() {
+    use vlens_client::types;
+
+    let login: types::ApiOutputLogin = serde_json::from_value(serde_json::json!({
+        "data": {
+            "accessToken": TOKEN, "refreshToken": "canary-refresh-55de",
+            "expireInSeconds": 86400, "refreshTokenExpireInSeconds": 604800
+        },
+        "error_code": null, "error_message": null, "error_descriptions": null
+    }))
+    .expect("decodes");
+    let otp = types::StepValidateOtpInput {
+        contract_storage_id: None,
+        geo_location: common::cairo(),
+        otp_code: "481516".into(),
+        otp_request_id: uuid::Uuid::nil(),
+        payment_gateway: None,
+        request_id: None,
+        transaction_id: None,
+        user_device_utc_time: chrono::Utc::now(),
+    };
+    let link: types::ApiOutputSecretString = serde_json::from_value(serde_json::json!({
+        "data": "http://x/sign?RequestId=1&SecurityHash=canaryhash0042",
+        "error_code": null, "error_message": null, "error_descriptions": null
+    }))
+    .expect("decodes");
+
+    let debug = format!("{login:?} {otp:?} {link:?}");
+    for secret in [TOKEN, "canary-refresh-55de", "481516", "canaryhash0042"] {
+        assert!(!debug.contains(secret), "{secret} leaked: {debug}");
+    }
+    // The wire format is unchanged, and the value is there for whoever asks for it.
+    let data = login.data.expect("data");
+    assert_eq!(data.access_token.expose_secret(), TOKEN);
+    assert_eq!(
+        serde_json::to_value(&otp).expect("serialises")["otpCode"],
+        "481516"
+    );
+}

@@ -9,7 +9,7 @@ use vlens_sandbox::defaults::{ADMIN_PASSWORD, ADMIN_USER_NAME};
 
 fn login_input(tenancy: &str, user: &str, password: &str) -> LoginInput {
     LoginInput {
-        password: password.try_into().expect("short password"),
+        password: password.into(),
         tenancy_name: tenancy.try_into().expect("short name"),
         user_name_or_email_address: user.try_into().expect("short name"),
     }
@@ -195,10 +195,10 @@ async fn admin_refresh_tokens_rotate() {
         .data()
         .expect("login");
     let refresh = |token: &str| types::RefreshTokenInput {
-        refresh_token: Some(token.to_string()),
+        refresh_token: Some(token.into()),
     };
     let first = client
-        .refresh_token(&refresh(&login.refresh_token))
+        .refresh_token(&refresh(login.refresh_token.expose_secret()))
         .await
         .data()
         .expect("refresh");
@@ -206,16 +206,16 @@ async fn admin_refresh_tokens_rotate() {
         .new_refresh_token
         .clone()
         .expect("a new refresh token");
-    assert_eq!(first.refresh_token.as_deref(), Some(next.as_str()));
+    assert_eq!(first.refresh_token.as_ref(), Some(&next));
     assert_code(
         client
-            .refresh_token(&refresh(&login.refresh_token))
+            .refresh_token(&refresh(login.refresh_token.expose_secret()))
             .await
             .data(),
         KnownErrorCode::InvalidRefreshToken,
     );
     client
-        .refresh_token(&refresh(&next))
+        .refresh_token(&refresh(next.expose_secret()))
         .await
         .data()
         .expect("the rotated token works");
@@ -228,7 +228,7 @@ async fn admin_refresh_tokens_rotate() {
             .data(),
         KnownErrorCode::InvalidRefreshToken,
     );
-    let admin = sandbox.client_with_token(KEY, &first.access_token);
+    let admin = sandbox.client_with_token(KEY, first.access_token.expose_secret());
     admin
         .get_user_digital_identity_images(&user.phone_number)
         .await
@@ -245,7 +245,7 @@ async fn user_refresh_tokens_rotate_and_expire() {
     let user = sandbox.user(key).await;
     let client = sandbox.client(key);
     let refresh = |token: &str| types::RefreshTokenInput {
-        refresh_token: Some(token.to_string()),
+        refresh_token: Some(token.into()),
     };
     let first = client
         .digital_identity_refresh_token(&refresh(&user.refresh_token))
@@ -253,7 +253,7 @@ async fn user_refresh_tokens_rotate_and_expire() {
         .data()
         .expect("refresh");
     sandbox
-        .client_with_token(key, &first.access_token)
+        .client_with_token(key, first.access_token.expose_secret())
         .check_eligibility()
         .await
         .data()
@@ -268,7 +268,9 @@ async fn user_refresh_tokens_rotate_and_expire() {
     sandbox.advance_clock(key, 604_800).await;
     assert_code(
         client
-            .digital_identity_refresh_token(&refresh(&first.new_refresh_token.unwrap_or_default()))
+            .digital_identity_refresh_token(&refresh(
+                first.new_refresh_token.unwrap_or_default().expose_secret(),
+            ))
             .await
             .data(),
         KnownErrorCode::InvalidRefreshToken,
@@ -282,7 +284,7 @@ fn user_login(phone: &str, imei: &str, password: Option<&str>) -> types::UserLog
         imei: imei.to_string(),
         imsi: None,
         is_phone2_fa_enabled: None,
-        password: password.map(str::to_string),
+        password: password.map(Into::into),
         phone_number: phone.to_string(),
         phone_number_otp: None,
         phone_number_otp_request_id: None,
@@ -344,18 +346,18 @@ async fn a_new_device_needs_an_otp_first() {
     assert_eq!(sent.otp_request_id, otp_id);
     let mut second = user_login(&user.phone_number, "new-phone", Some("pass-1234"));
     second.phone_number_otp_request_id = Some(otp_id);
-    second.phone_number_otp = Some(wrong_code(&sent.code));
+    second.phone_number_otp = Some(wrong_code(&sent.code).into());
     assert_code(
         client.digital_identity_login(&second).await.data(),
         KnownErrorCode::OtpInvalid,
     );
-    second.phone_number_otp = Some(sent.code.clone());
+    second.phone_number_otp = Some(sent.code.clone().into());
     let done = client
         .digital_identity_login(&second)
         .await
         .data()
         .expect("logged in");
-    let token = done.access_token.expect("token");
+    let token = done.access_token.expect("token").into_exposed();
     sandbox
         .client_with_token(KEY, &token)
         .check_eligibility()

@@ -36,7 +36,8 @@ async fn session_tokens_check_the_catalogue_and_the_key() {
         .create_auth_session(&session(vec![PERSONAL_LOAN_TYPE_ID], None))
         .await
         .data()
-        .expect("token");
+        .expect("token")
+        .into_exposed();
     assert_jwt(&token);
     let pem = format!(
         "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----",
@@ -116,7 +117,8 @@ async fn invitations_need_an_admin_and_valid_prefilled_values() {
             .create_invitation(&invitation(ok_values))
             .await
             .data()
-            .expect("token"),
+            .expect("token")
+            .into_exposed(),
     );
     assert_code(
         admin

@@ -67,7 +67,8 @@ async fn logs_carry_no_secrets() {
         .generate_sign_contract_link(&sign_input(Some(request), None))
         .await
         .data()
-        .expect("link");
+        .expect("link")
+        .into_exposed();
     let hash = url.rsplit('=').next().unwrap_or_default().to_string();
     sandbox.http().get(&url).send().await.expect("page");
     sandbox.finish().await;

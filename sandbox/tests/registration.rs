@@ -24,7 +24,7 @@ fn register_input(phone: &str) -> types::RegisterInput {
         imei: Some("device-1".to_string()),
         name: Some("Nour".to_string()),
         o_auth_token_verification_request_id: None,
-        password: Some("pass-1234".to_string()),
+        password: Some("pass-1234".into()),
         phone_number: phone.to_string(),
         phone_number_otp: None,
         phone_number_otp_request_id: None,
@@ -45,7 +45,7 @@ async fn register_with_phone_otp(
         .expect("sent");
     let mut input = register_input(phone);
     input.phone_number_otp_request_id = sent.phone_number_otp_request_id;
-    input.phone_number_otp = Some(sandbox.otp(KEY, phone).await.code);
+    input.phone_number_otp = Some(sandbox.otp(KEY, phone).await.code.into());
     input
 }
 
@@ -73,7 +73,7 @@ async fn phone_otp_then_register_then_duplicates_are_refused() {
     );
     let validate = |code: &str| types::VerifyPhoneInput {
         phone_number: phone.to_string(),
-        phone_number_otp: Some(code.to_string()),
+        phone_number_otp: Some(code.into()),
         phone_number_otp_request_id: Some(otp_id),
         sms_providers: None,
     };
@@ -98,7 +98,7 @@ async fn phone_otp_then_register_then_duplicates_are_refused() {
     assert!(!registered.is_digital_identity_verified);
     assert_eq!(registered.user.phone_number.as_deref(), Some(phone));
     sandbox
-        .client_with_token(KEY, &registered.access_token)
+        .client_with_token(KEY, registered.access_token.expose_secret())
         .check_eligibility()
         .await
         .data()
@@ -153,10 +153,10 @@ async fn register_with_the_code_in_one_call_and_the_location_is_the_reference() 
     let mut input = register_input(phone);
     input.geo_location = Some(geo(luxor));
     input.phone_number_otp_request_id = sent.phone_number_otp_request_id;
-    input.phone_number_otp = Some(code);
+    input.phone_number_otp = Some(code.into());
     let registered = client.register(&input).await.data().expect("registered");
     // Verify the identity, create a loan, and request an OTP near Luxor (not Cairo).
-    let user = sandbox.client_with_token(KEY, &registered.access_token);
+    let user = sandbox.client_with_token(KEY, registered.access_token.expose_secret());
     verify_identity(&user).await;
     let request = create_request(&user, vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID).await;
     user.customer_sign_step_request_otp(&request_otp_input(
@@ -202,7 +202,7 @@ async fn email_otp_confirms_the_email_and_duplicates_are_refused() {
     client
         .register_step_verify_email(&types::VerifyEmailInput {
             email: email.to_string(),
-            email_otp: Some(outbox.code),
+            email_otp: Some(outbox.code.into()),
             email_otp_request_id: Some(email_otp_id),
         })
         .await
@@ -213,7 +213,7 @@ async fn email_otp_confirms_the_email_and_duplicates_are_refused() {
     input.email = Some(email.to_string());
     input.email_otp_request_id = Some(email_otp_id);
     let registered = client.register(&input).await.data().expect("registered");
-    let login = sandbox.client_with_token(KEY, &registered.access_token);
+    let login = sandbox.client_with_token(KEY, registered.access_token.expose_secret());
     assert!(
         login
             .check_eligibility()
@@ -249,7 +249,7 @@ async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
         )
         .await;
     let input = |provider, token: &str| types::OAuthTokenInput {
-        id_token: token.to_string(),
+        id_token: token.into(),
         provider,
     };
     let wrong_provider = client

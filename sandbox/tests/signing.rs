@@ -45,7 +45,8 @@ async fn the_link_leads_to_a_real_pdf_of_the_contract() {
         .generate_sign_contract_link(&sign_input(Some(request), None))
         .await
         .data()
-        .expect("link");
+        .expect("link")
+        .into_exposed();
     let (request_id, hash) = parse_link(&url, sandbox.base_url());
     assert_eq!(request_id, request);
     assert_eq!(hash.len(), 40);
@@ -54,7 +55,8 @@ async fn the_link_leads_to_a_real_pdf_of_the_contract() {
         .generate_sign_contract_link(&sign_input(Some(request), None))
         .await
         .data()
-        .expect("link");
+        .expect("link")
+        .into_exposed();
     assert_ne!(
         parse_link(&second, sandbox.base_url()).1,
         hash,
@@ -65,7 +67,8 @@ async fn the_link_leads_to_a_real_pdf_of_the_contract() {
         .view_contract_pdf(&request, &hash)
         .await
         .data()
-        .expect("pdf url");
+        .expect("pdf url")
+        .into_exposed();
     assert_eq!(
         pdf_url,
         format!(
@@ -108,7 +111,8 @@ async fn a_wrong_or_foreign_hash_is_refused() {
         .generate_sign_contract_link(&sign_input(Some(request), None))
         .await
         .data()
-        .expect("link");
+        .expect("link")
+        .into_exposed();
     let (_, hash) = parse_link(&url, sandbox.base_url());
     // The same hash with its last digit changed.
     let forged = format!(
@@ -174,7 +178,8 @@ async fn links_expire_after_15_minutes() {
         .generate_sign_contract_link(&sign_input(Some(request), None))
         .await
         .data()
-        .expect("link");
+        .expect("link")
+        .into_exposed();
     let (_, hash) = parse_link(&url, sandbox.base_url());
     sandbox.advance_clock(key, 899).await;
     client
@@ -206,7 +211,8 @@ async fn the_link_uses_the_host_the_client_called() {
         .generate_sign_contract_link(&sign_input(Some(request), None))
         .await
         .data()
-        .expect("link");
+        .expect("link")
+        .into_exposed();
     assert!(
         url.starts_with(&format!("http://localhost:{port}/sign?")),
         "{url}"

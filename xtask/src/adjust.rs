@@ -49,3 +49,66 @@ fn operations_mut(
     .into_iter()
     .filter_map(Option::as_mut)
 }
+
+/// The extension that marks a credential (token, password, OTP code, signed URL).
+pub const SECRET_EXTENSION: &str = "x-vlens-secret";
+/// The string format secrets are rewritten to; [`crate::generate::settings`] maps it to the
+/// client's redacting `Secret` type.
+pub const SECRET_FORMAT: &str = "vlens-secret";
+
+/// Rewrites every schema marked `x-vlens-secret: true` to `{type: string, format: vlens-secret}`
+/// (keeping its description and nullability), so that progenitor's `with_conversion` maps all
+/// of them to one type whose `Debug` redacts. Other string constraints (a password's
+/// `maxLength`) are left to the server: the conversion matches the schema exactly.
+pub fn mark_secrets(spec: &mut OpenAPI) {
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        if let ReferenceOr::Item(schema) = schema {
+            mark_secrets_in(schema);
+        }
+    }
+}
+
+fn mark_secrets_in(schema: &mut openapiv3::Schema) {
+    use openapiv3::{SchemaKind, StringType, Type, VariantOrUnknownOrEmpty};
+
+    if schema.schema_data.extensions.get(SECRET_EXTENSION) == Some(&serde_json::Value::Bool(true)) {
+        schema.schema_data.extensions.clear();
+        schema.schema_data.example = None;
+        schema.schema_kind = SchemaKind::Type(Type::String(StringType {
+            format: VariantOrUnknownOrEmpty::Unknown(SECRET_FORMAT.to_string()),
+            ..StringType::default()
+        }));
+        return;
+    }
+    let children: Vec<&mut openapiv3::Schema> = match &mut schema.schema_kind {
+        SchemaKind::Type(Type::Object(object)) => object
+            .properties
+            .values_mut()
+            .filter_map(|p| item_mut(p).map(Box::as_mut))
+            .collect(),
+        SchemaKind::Type(Type::Array(array)) => array
+            .items
+            .as_mut()
+            .and_then(|items| item_mut(items).map(Box::as_mut))
+            .into_iter()
+            .collect(),
+        SchemaKind::AllOf { all_of: list }
+        | SchemaKind::OneOf { one_of: list }
+        | SchemaKind::AnyOf { any_of: list } => list.iter_mut().filter_map(item_mut).collect(),
+        _ => Vec::new(),
+    };
+    for child in children {
+        mark_secrets_in(child);
+    }
+}
+
+/// The inline item of a `ReferenceOr` (openapiv3 offers only the shared borrow).
+fn item_mut<T>(value: &mut ReferenceOr<T>) -> Option<&mut T> {
+    match value {
+        ReferenceOr::Item(item) => Some(item),
+        ReferenceOr::Reference { .. } => None,
+    }
+}

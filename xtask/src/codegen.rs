@@ -29,6 +29,7 @@ pub fn render(layout: &Layout) -> Result<Vec<(&'static str, String)>, Error> {
     let spec = spec::load(&spec_path)?;
     let mut adjusted = spec.openapi.clone();
     adjust::drop_client_headers(&mut adjusted);
+    adjust::mark_secrets(&mut adjusted);
     let (client_tokens, generator) = generate::client_tokens(&adjusted)?;
     let client = generate::render(
         GENERATED_CLIENT,

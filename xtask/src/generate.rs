@@ -25,7 +25,18 @@ pub fn settings() -> GenerationSettings {
         // order, which keeps requests and snapshots reproducible.
         .with_map_type("::std::collections::BTreeMap")
         // Equality on every type, for tests and for callers comparing replies.
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // Every credential (`x-vlens-secret`, rewritten by `adjust::mark_secrets`) becomes the
+        // client's `Secret`, serialised as the plain string but redacted from `Debug`.
+        .with_conversion(
+            schemars::schema::SchemaObject {
+                instance_type: Some(schemars::schema::InstanceType::String.into()),
+                format: Some(crate::adjust::SECRET_FORMAT.to_string()),
+                ..Default::default()
+            },
+            "crate::Secret",
+            [progenitor::TypeImpl::Default].into_iter(),
+        );
     settings
 }
 

@@ -80,10 +80,19 @@ pub fn check(doc: &Value) -> Vec<String> {
 }
 
 /// OpenAPI 3.1 writes nullability as `type: [string, 'null']`; openapiv3 then fails with an
-/// error that points at `paths`, not at the schema.
+/// error that points at `paths`, not at the schema. Also checks that `x-vlens-secret` marks
+/// only strings (the client's `Secret` wraps a string).
 fn find_type_lists(value: &Value, at: &mut String, problems: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
+            if map.contains_key("x-vlens-secret")
+                && (map.get("x-vlens-secret") != Some(&Value::Bool(true))
+                    || map.get("type").and_then(Value::as_str) != Some("string"))
+            {
+                problems.push(format!(
+                    "schema at `{at}`: `x-vlens-secret` must be `true` on a `type: string` schema"
+                ));
+            }
             if let Some(Value::Array(_)) = map.get("type") {
                 problems.push(format!(
                     "schema at `{at}`: `type` is a list (OpenAPI 3.1 style); use one type and `nullable: true`"

@@ -178,6 +178,14 @@ fn specs_the_generator_cannot_take_are_refused_with_the_culprit_named() {
             "schema at `/components/schemas/Eligibility/properties/isEligible`",
         ),
         (
+            "secret that is not a string",
+            Box::new(|s| {
+                s["components"]["schemas"]["Eligibility"]["properties"]["isEligible"]["x-vlens-secret"] =
+                    json!(true);
+            }),
+            "schema at `/components/schemas/Eligibility/properties/isEligible`: `x-vlens-secret`",
+        ),
+        (
             "missing operationId",
             Box::new(move |s| {
                 s["paths"][eligibility]["get"]
@@ -243,4 +251,18 @@ fn the_binary_exits_non_zero_on_drift_and_names_the_fix() {
     );
     assert!(stderr.contains("run `cargo xtask codegen`"), "{stderr}");
     assert_eq!(read(&layout, GENERATED_SPEC_META), "// stale\n");
+}
+
+#[test]
+fn fields_marked_secret_become_the_redacting_secret_type() {
+    let (_dir, layout) = scratch_workspace();
+    let mut spec = spec_value(&layout);
+    let field = &mut spec["components"]["schemas"]["OtpRequested"]["properties"]["otpRequestId"];
+    *field = json!({"type": "string", "x-vlens-secret": true});
+    write_spec(&layout, &spec);
+    let files = xtask::codegen::render(&layout).expect("renders");
+    let client = &files[0].1;
+    let otp_requested = &client[client.find("pub struct OtpRequested").expect("struct")..];
+    let body = &otp_requested[..otp_requested.find('}').expect("end")];
+    assert!(body.contains("pub otp_request_id: crate::Secret"), "{body}");
 }

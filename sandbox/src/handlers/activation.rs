@@ -146,7 +146,7 @@ pub async fn validate_otp(
                 &phone,
                 Some(request_id),
             )?
-            .verify(&body.otp_code, now)?;
+            .verify(body.otp_code.expose_secret(), now)?;
         if let Some(record) = state.requests.get_mut(&request_id) {
             record.activation.otp_validated = true;
         }

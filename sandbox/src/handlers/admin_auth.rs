@@ -2,8 +2,8 @@
 
 use axum::Json;
 use http::HeaderMap;
-use vlens_client::KnownErrorCode;
 use vlens_client::types;
+use vlens_client::{KnownErrorCode, Secret};
 
 use crate::auth;
 use crate::defaults::{
@@ -40,20 +40,31 @@ pub async fn login(
         .and_then(|value| value.to_str().ok())
         .filter(|value| !value.trim().is_empty())
         .ok_or_else(|| ApiError::field("TenancyName", "header is required"))?;
+    // The spec's `maxLength: 32`; the generated type no longer checks it since passwords
+    // became `Secret` (see the xtask's `mark_secrets`).
+    if body.password.expose_secret().chars().count() > 32 {
+        return Err(ApiError::field("password", "must be at most 32 characters"));
+    }
     let names_tenant = |name: &str| name.trim().eq_ignore_ascii_case(&tenant.name);
     if !names_tenant(header)
         || !names_tenant(&body.tenancy_name)
         || !is_admin_login(&tenant, &body.user_name_or_email_address)
-        || body.password.as_str() != ADMIN_PASSWORD
+        || body.password.expose_secret() != ADMIN_PASSWORD
     {
         return Err(BAD_CREDENTIALS);
     }
     let output = tenant.with_state(|state, now| -> ApiResult<_> {
         Ok(types::LoginOutput {
-            access_token: auth::access_token(&tenant, ADMIN_USER_ID, true, now)?,
+            access_token: Secret::from(auth::access_token(&tenant, ADMIN_USER_ID, true, now)?),
             encrypted_access_token: None,
             expire_in_seconds: seconds(ACCESS_TOKEN_LIFETIME_SECONDS),
-            refresh_token: auth::refresh_token(&tenant, state, ADMIN_USER_ID, true, now)?,
+            refresh_token: Secret::from(auth::refresh_token(
+                &tenant,
+                state,
+                ADMIN_USER_ID,
+                true,
+                now,
+            )?),
             refresh_token_expire_in_seconds: seconds(REFRESH_TOKEN_LIFETIME_SECONDS),
             user_id: Some(ADMIN_USER_ID),
         })
@@ -79,11 +90,11 @@ pub fn rotate(
         }
         let next = auth::refresh_token(tenant, state, subject, admin, now)?;
         Ok(types::RefreshTokenOutput {
-            access_token: auth::access_token(tenant, subject, admin, now)?,
+            access_token: Secret::from(auth::access_token(tenant, subject, admin, now)?),
             encrypted_access_token: None,
             expire_in_seconds: seconds(ACCESS_TOKEN_LIFETIME_SECONDS),
-            new_refresh_token: Some(next.clone()),
-            refresh_token: Some(next),
+            new_refresh_token: Some(Secret::from(next.clone())),
+            refresh_token: Some(Secret::from(next)),
         })
     })?;
     Ok(ok!(ApiOutputRefreshToken, output))
@@ -94,5 +105,9 @@ pub async fn refresh(
     ApiKeyTenant(tenant): ApiKeyTenant,
     JsonBody(body): JsonBody<types::RefreshTokenInput>,
 ) -> ApiResult<Json<types::ApiOutputRefreshToken>> {
-    rotate(&tenant, body.refresh_token.as_deref(), true)
+    rotate(
+        &tenant,
+        body.refresh_token.as_ref().map(Secret::expose_secret),
+        true,
+    )
 }

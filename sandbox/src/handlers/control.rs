@@ -18,9 +18,9 @@ use crate::http::extract::{
     ApiKeyTenant, JsonBody, OptionalJsonBody, PathParam, QueryMap, parse_uuid,
 };
 use crate::images;
-use crate::redact::Secret;
 use crate::store::{Liveness, StoredImage, Transaction, User};
 use crate::validate::{self, Problems};
+use vlens_client::Secret;
 
 type Reply<T> = ApiResult<Json<ControlEnvelope<T>>>;
 

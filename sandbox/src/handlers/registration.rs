@@ -17,9 +17,9 @@ use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::http::extract::{ApiKeyTenant, JsonBody};
 use crate::http::reply::ok;
 use crate::otp::Purpose;
-use crate::redact::Secret;
 use crate::store::{OAuthVerification, Tenant, TenantState, User};
 use crate::validate::{self, Problems};
+use vlens_client::Secret;
 
 fn otp_seconds() -> Option<i32> {
     i32::try_from(OTP_LIFETIME_SECONDS).ok()
@@ -65,10 +65,10 @@ pub async fn check_existence(
 /// is a 400 naming the missing one.
 fn validate_mode<T: Clone>(
     id: &Option<T>,
-    code: &Option<String>,
+    code: &Option<Secret>,
     id_field: &str,
     code_field: &str,
-) -> ApiResult<Option<(T, String)>> {
+) -> ApiResult<Option<(T, Secret)>> {
     match (id, code) {
         (Some(id), Some(code)) => Ok(Some((id.clone(), code.clone()))),
         (None, None) => Ok(None),
@@ -129,7 +129,7 @@ fn otp_step(
     tenant: &Tenant,
     purpose: Purpose,
     destination: &str,
-    mode: Option<(uuid::Uuid, String)>,
+    mode: Option<(uuid::Uuid, Secret)>,
 ) -> ApiResult<types::RegisterStepOutput> {
     let phone = purpose == Purpose::RegisterPhone;
     tenant.with_state(|state, now| -> ApiResult<_> {
@@ -152,7 +152,7 @@ fn otp_step(
             Some((id, code)) => {
                 state
                     .live_otp(id, purpose, destination, None)?
-                    .verify(&code, now)?;
+                    .verify(code.expose_secret(), now)?;
                 (id, true)
             }
         };
@@ -176,31 +176,32 @@ pub async fn verify_oauth_token(
     JsonBody(body): JsonBody<types::OAuthTokenInput>,
 ) -> ApiResult<Json<types::ApiOutputOAuthVerification>> {
     let provider = body.provider.to_string();
-    let output = match auth::verify_id_token(&tenant, &provider, body.id_token.trim()) {
-        Err(reason) => types::OAuthVerificationOutput {
-            email: None,
-            is_verified: false,
-            o_auth_token_verification_request_id: None,
-            validation_result: Some(reason.to_string()),
-        },
-        Ok(claims) => tenant.with_state(|state, now| {
-            let id = state.new_uuid();
-            state.oauth_verifications.insert(
-                id,
-                OAuthVerification {
-                    email: claims.email.to_lowercase(),
-                    expires_at: now + Duration::seconds(OTP_LIFETIME_SECONDS * 12),
-                    used: false,
-                },
-            );
-            types::OAuthVerificationOutput {
-                email: Some(claims.email),
-                is_verified: true,
-                o_auth_token_verification_request_id: Some(id),
-                validation_result: Some("Token verified successfully".to_string()),
-            }
-        }),
-    };
+    let output =
+        match auth::verify_id_token(&tenant, &provider, body.id_token.expose_secret().trim()) {
+            Err(reason) => types::OAuthVerificationOutput {
+                email: None,
+                is_verified: false,
+                o_auth_token_verification_request_id: None,
+                validation_result: Some(reason.to_string()),
+            },
+            Ok(claims) => tenant.with_state(|state, now| {
+                let id = state.new_uuid();
+                state.oauth_verifications.insert(
+                    id,
+                    OAuthVerification {
+                        email: claims.email.to_lowercase(),
+                        expires_at: now + Duration::seconds(OTP_LIFETIME_SECONDS * 12),
+                        used: false,
+                    },
+                );
+                types::OAuthVerificationOutput {
+                    email: Some(claims.email),
+                    is_verified: true,
+                    o_auth_token_verification_request_id: Some(id),
+                    validation_result: Some("Token verified successfully".to_string()),
+                }
+            }),
+        };
     Ok(ok!(ApiOutputOAuthVerification, output))
 }
 
@@ -217,7 +218,7 @@ fn prove_phone(
     let otp = state.live_otp(id, Purpose::RegisterPhone, &body.phone_number, None)?;
     match &body.phone_number_otp {
         _ if otp.used && !otp.consumed => {}
-        Some(code) if !otp.used => otp.verify(code, now)?,
+        Some(code) if !otp.used => otp.verify(code.expose_secret(), now)?,
         Some(_) => return Err(KnownErrorCode::OtpAlreadyUsed.into()),
         None => return Err(KnownErrorCode::PhoneNumberNotVerified.into()),
     }
@@ -272,7 +273,11 @@ pub async fn register(
     if let Some(location) = &body.geo_location {
         problems.check(validate::geo("geoLocation", location));
     }
-    if body.password.as_deref().is_some_and(|p| p.len() > 32) {
+    if body
+        .password
+        .as_ref()
+        .is_some_and(|p| p.expose_secret().len() > 32)
+    {
         problems.push(FieldProblem::new(
             "password",
             "must be at most 32 characters",
@@ -301,8 +306,7 @@ pub async fn register(
             password: body
                 .password
                 .clone()
-                .filter(|p| !p.is_empty())
-                .map(Secret::new),
+                .filter(|p| !p.expose_secret().is_empty()),
             name: body.name.clone().unwrap_or_else(|| "Sandbox".to_string()),
             surname: body.surname.clone().unwrap_or_else(|| "User".to_string()),
             id_number: None,
@@ -322,11 +326,11 @@ pub async fn register(
         let refresh_token = auth::refresh_token(&tenant, state, user_id, false, now)?;
         let user = views::caller(state, user_id)?;
         Ok(types::RegisterOutput {
-            access_token,
+            access_token: Secret::from(access_token),
             encrypted_access_token: None,
             expire_in_seconds: i32::try_from(ACCESS_TOKEN_LIFETIME_SECONDS).unwrap_or(i32::MAX),
             is_digital_identity_verified: false,
-            refresh_token: Some(refresh_token),
+            refresh_token: Some(Secret::from(refresh_token)),
             refresh_token_expire_in_seconds: i32::try_from(REFRESH_TOKEN_LIFETIME_SECONDS).ok(),
             user: views::user(user),
         })

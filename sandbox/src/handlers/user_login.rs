@@ -2,7 +2,7 @@
 
 use axum::Json;
 use http::HeaderMap;
-use vlens_client::types;
+use vlens_client::{Secret, types};
 
 use super::views;
 use crate::auth;
@@ -75,7 +75,7 @@ pub async fn login(
             .ok_or(BAD_CREDENTIALS)?;
         let user_id = user.id;
         let password_ok = match (&user.password, &body.password) {
-            (Some(expected), Some(given)) => expected.expose() == given,
+            (Some(expected), Some(given)) => expected == given,
             (Some(_), None) => false,
             // Passwordless accounts log in by phone OTP only.
             (None, _) => true,
@@ -101,7 +101,7 @@ pub async fn login(
                     let phone = body.phone_number.clone();
                     state
                         .live_otp(*id, Purpose::Login, &phone, None)?
-                        .verify(code, now)?;
+                        .verify(code.expose_secret(), now)?;
                 }
             }
         }
@@ -115,8 +115,8 @@ pub async fn login(
         let user = views::caller(state, user_id)?;
         let eligibility = views::eligibility(&tenant, state, user);
         Ok(types::UserLoginOutput {
-            access_token: Some(access_token),
-            refresh_token: Some(refresh_token),
+            access_token: Some(Secret::from(access_token)),
+            refresh_token: Some(Secret::from(refresh_token)),
             expire_in_seconds: i32::try_from(ACCESS_TOKEN_LIFETIME_SECONDS).ok(),
             has_pending_request: Some(eligibility.has_pending_request),
             is_digital_identity_verified: Some(user.verified),
@@ -137,5 +137,9 @@ pub async fn refresh(
     ApiKeyTenant(tenant): ApiKeyTenant,
     JsonBody(body): JsonBody<types::RefreshTokenInput>,
 ) -> ApiResult<Json<types::ApiOutputRefreshToken>> {
-    super::admin_auth::rotate(&tenant, body.refresh_token.as_deref(), false)
+    super::admin_auth::rotate(
+        &tenant,
+        body.refresh_token.as_ref().map(Secret::expose_secret),
+        false,
+    )
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 use vlens_client::types::GeoLocation;
 
-use crate::redact::Secret;
+use vlens_client::Secret;
 
 /// An end user.
 #[derive(Debug, Clone)]

@@ -174,14 +174,14 @@ impl TestSandbox {
             .build()
             .expect("client builds")
             .login(&types::LoginInput {
-                password: defaults::ADMIN_PASSWORD.try_into().expect("short"),
+                password: defaults::ADMIN_PASSWORD.into(),
                 tenancy_name: tenancy.try_into().expect("short"),
                 user_name_or_email_address: defaults::ADMIN_USER_NAME.try_into().expect("short"),
             })
             .await
             .data()
             .expect("admin login");
-        self.client_with_token(api_key, &login.access_token)
+        self.client_with_token(api_key, login.access_token.expose_secret())
     }
 
     /// Requests an activation OTP for `request` from Cairo; returns its id and code.
@@ -510,7 +510,7 @@ pub fn validate_otp_input(
     types::StepValidateOtpInput {
         contract_storage_id: None,
         geo_location: geo(CAIRO),
-        otp_code: code.to_string(),
+        otp_code: code.into(),
         otp_request_id,
         payment_gateway: None,
         request_id: Some(request_id),
