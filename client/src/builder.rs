@@ -95,12 +95,12 @@ impl ClientBuilder {
 
         let base_url = self.environment.base_url().to_string();
         let parsed = reqwest::Url::parse(&base_url).map_err(|e| BuildError::InvalidBaseUrl {
-            url: base_url.clone(),
+            url: without_userinfo(&base_url),
             reason: e.to_string(),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(BuildError::InvalidBaseUrl {
-                url: base_url,
+                url: without_userinfo(&base_url),
                 reason: format!("scheme `{}` is not http or https", parsed.scheme()),
             });
         }
@@ -134,5 +134,31 @@ impl ClientBuilder {
             .build()
             .map_err(BuildError::Http)?;
         Ok(Client::new_with_client(&base_url, http, state))
+    }
+}
+
+/// A URL for an error message, with any `user:password@` replaced: a base URL may carry
+/// credentials, and messages must not.
+fn without_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_userinfo;
+
+    #[test]
+    fn credentials_in_a_base_url_never_reach_a_message() {
+        assert_eq!(without_userinfo("ftp://u:pw@host/x"), "ftp://***@host/x");
+        assert_eq!(
+            without_userinfo("https://api.vlens.co"),
+            "https://api.vlens.co"
+        );
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 }

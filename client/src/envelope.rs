@@ -133,13 +133,10 @@ pub enum VlensError {
     /// The server could not be reached, or its reply could not be read.
     #[error("transport error: {0}")]
     Transport(#[source] reqwest::Error),
-    /// The reply does not match the spec's type.
-    #[error(
-        "the reply (HTTP {status}) does not match the spec at line {line}, column {column} ({category})"
-    )]
+    /// The reply does not match the spec's type. (progenitor does not say which status the
+    /// undecodable body came with.)
+    #[error("the reply does not match the spec at line {line}, column {column} ({category})")]
     Decode {
-        /// The HTTP status, when known.
-        status: u16,
         /// Where in the body.
         line: usize,
         /// Where in the body.
@@ -175,7 +172,6 @@ impl From<ProgenitorError<types::ApiOutputError>> for VlensError {
             // serde's message may quote the offending value, which may be a token: keep only
             // where and what kind of mismatch.
             ProgenitorError::InvalidResponsePayload(_, e) => VlensError::Decode {
-                status: 200,
                 line: e.line(),
                 column: e.column(),
                 category: match e.classify() {

@@ -122,3 +122,39 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
     }
     response.body(Body::from(reply.body)).expect("response")
 }
+
+/// Captures the client's `tracing` events while `run` executes on this thread (tokio's test
+/// runtime is single-threaded, so the thread-local subscriber sees every event of the call).
+/// The retry tests count "retrying GET" events instead of timing wall clocks, which would be
+/// flaky on a loaded machine.
+pub async fn capture_logs<F: std::future::Future>(run: F) -> (F::Output, String) {
+    let buffer = Arc::new(Mutex::new(Vec::new()));
+    let writer = {
+        let buffer = buffer.clone();
+        move || LogWriter(buffer.clone())
+    };
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(writer)
+        .finish();
+    let output = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        run.await
+    };
+    let logs = String::from_utf8_lossy(&buffer.lock().expect("lock")).into_owned();
+    (output, logs)
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
