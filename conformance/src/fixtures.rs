@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Utc;
 use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
@@ -363,8 +362,12 @@ async fn provide_request(state: &mut State<'_>, request: &RequestFixture) -> Res
     Ok(())
 }
 
-/// Values for a product's template: the first choice of each dropdown, a date a month ahead,
-/// a plausible text; tables (the provider's) and fields with a default are left out.
+/// The value of every date field of a generated request: fixed and far ahead, like the dates
+/// the cases write, so that a snapshot of a request does not change with the day it runs on.
+pub const FIXTURE_DATE: &str = "2030-01-01";
+
+/// Values for a product's template: the first choice of each dropdown, [`FIXTURE_DATE`], a
+/// plausible text; tables (the provider's) and fields with a default are left out.
 pub fn generated_field_values(template: &Value) -> Map<String, Value> {
     let mut values = Map::new();
     let fields = template
@@ -372,9 +375,6 @@ pub fn generated_field_values(template: &Value) -> Map<String, Value> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let date = (Utc::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%d")
-        .to_string();
     for field in fields {
         let Some(key) = field.get("key").and_then(Value::as_str) else {
             continue;
@@ -395,7 +395,7 @@ pub fn generated_field_values(template: &Value) -> Map<String, Value> {
                 })
                 .unwrap_or("1")
                 .to_owned(),
-            "date" => date.clone(),
+            "date" => FIXTURE_DATE.to_owned(),
             _ => {
                 let lower = key.to_ascii_lowercase();
                 if lower.contains("name") {
@@ -433,7 +433,9 @@ mod tests {
         assert_eq!(values["fullName"], "Conformance Test");
         assert_eq!(values["loanAmount"], "10000");
         assert_eq!(values["purpose"], "Car");
-        assert!(values["start"].as_str().is_some_and(|d| d.len() == 10));
+        // The same on every day the suite runs (snapshots record it), and a real date.
+        assert_eq!(values["start"], FIXTURE_DATE);
+        assert!(chrono::NaiveDate::parse_from_str(FIXTURE_DATE, "%Y-%m-%d").is_ok());
         assert!(!values.contains_key("term"));
         assert!(!values.contains_key("plan"));
     }
