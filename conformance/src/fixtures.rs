@@ -167,8 +167,8 @@ fn location(state: &State<'_>, user: &UserFixture) -> Result<Value, String> {
     match &user.location {
         Some(node) => node.evaluate(state).map_err(|e| {
             format!(
-                "user `{}` location (line {}): {}",
-                user.name, e.at, e.message
+                "{}:{}: user `{}` location: {}",
+                state.file, e.at, user.name, e.message
             )
         }),
         None => Ok(json!({ "latitude": DEFAULT_LOCATION.0, "longitude": DEFAULT_LOCATION.1 })),
@@ -188,9 +188,12 @@ async fn provide_user(state: &mut State<'_>, user: &UserFixture) -> Result<(), S
         body.insert("verified".to_owned(), json!(user.verified));
         body.insert("geoLocation".to_owned(), location.clone());
         if let Some(email) = &user.email {
-            let email = email
-                .evaluate(state)
-                .map_err(|e| format!("user `{}` email: {}", user.name, e.message))?;
+            let email = email.evaluate(state).map_err(|e| {
+                format!(
+                    "{}:{}: user `{}` email: {}",
+                    state.file, e.at, user.name, e.message
+                )
+            })?;
             body.insert("email".to_owned(), email);
             body.insert("emailConfirmed".to_owned(), json!(user.email_confirmed));
         }
@@ -301,9 +304,12 @@ async fn provide_request(state: &mut State<'_>, request: &RequestFixture) -> Res
     .await?;
     let mut values = generated_field_values(&template);
     for (name, node) in &request.fields {
-        let value = node
-            .evaluate(state)
-            .map_err(|e| format!("request `{}` field `{name}`: {}", request.name, e.message))?;
+        let value = node.evaluate(state).map_err(|e| {
+            format!(
+                "{}:{}: request `{}` field `{name}`: {}",
+                state.file, e.at, request.name, e.message
+            )
+        })?;
         values.insert(name.clone(), json!(value_text(&value)));
     }
     let location = state

@@ -65,6 +65,8 @@ pub(crate) struct UserState {
 /// The mutable state of one case run.
 pub(crate) struct State<'a> {
     pub(crate) target: &'a Target,
+    /// The case file as shown in messages (`file:line:column` of a broken expression).
+    pub(crate) file: &'a str,
     pub(crate) vars: BTreeMap<String, Value>,
     pub(crate) secrets: Secrets,
     pub(crate) main: TenantCredentials,
@@ -118,6 +120,7 @@ async fn run(
     let case = &loaded.case;
     let mut state = State {
         target: context.target,
+        file: &loaded.file,
         vars: BTreeMap::new(),
         secrets: secrets.clone(),
         main: context.target.main.clone(),
@@ -226,7 +229,7 @@ struct Request {
 
 fn evaluate(state: &State<'_>, node: &TNode) -> Result<Value, String> {
     node.evaluate(state)
-        .map_err(|e| format!("line {}: {}", e.at, e.message))
+        .map_err(|e| format!("{}:{}: {}", state.file, e.at, e.message))
 }
 
 fn evaluate_text(state: &State<'_>, node: &TNode) -> Result<String, String> {
@@ -691,7 +694,10 @@ fn expectation_layer(
                     Some("expected another value (not shown: a secret member)".to_owned())
                 }
                 Ok(expected) => Some(format!("expected {}", state.secrets.redact_json(&expected))),
-                Err(error) => Some(format!("the expected value: {}", error.message)),
+                Err(error) => Some(format!(
+                    "the expected value ({}:{}): {}",
+                    state.file, error.at, error.message
+                )),
             },
             (Check::Matches(regex), Some(Value::String(text))) => (!regex.is_match(text))
                 .then(|| format!("expected a string matching /{}/", regex.as_str())),
@@ -755,7 +761,14 @@ fn expectation_layer(
                     ));
                 }
             }
-            Err(error) => findings.push(Finding::new("expectation", "", error.message)),
+            Err(error) => findings.push(Finding::new(
+                "expectation",
+                "",
+                format!(
+                    "`body_contains` ({}:{}): {}",
+                    state.file, error.at, error.message
+                ),
+            )),
         }
     }
 }
