@@ -1157,7 +1157,12 @@ impl Reader {
                 if let Some(length) = fields.get("length")
                     && let Some(n) = self.integer(length, "`length`")
                 {
-                    checks.push((Check::Length(usize::try_from(n).unwrap_or(0)), length.at));
+                    match usize::try_from(n) {
+                        Ok(n) => checks.push((Check::Length(n), length.at)),
+                        Err(_) => {
+                            self.problem(length.at, format!("`length` must be 0 or more, not {n}"))
+                        }
+                    }
                 }
                 if checks.is_empty() && self.problems.is_empty() {
                     self.problem(node.at, "an empty JSON check".to_owned());

@@ -1,6 +1,6 @@
 //! Expressions that cannot be evaluated (a time beyond chrono's range, a trillion digits, a
 //! terabyte image) fail their case with the expression and its file:line:column — no panic,
-//! no unbounded allocation.
+//! no unbounded allocation — and a negative `length` is a problem of the file.
 
 use std::path::PathBuf;
 
@@ -43,6 +43,22 @@ const BROKEN: &[(&str, &str, &str)] = &[
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/broken_expressions")
+}
+
+#[test]
+fn a_negative_length_is_a_problem_of_the_file() {
+    let suite = suite::load(&dir(), SHOWN).unwrap();
+    let [bad] = suite.bad.as_slice() else {
+        panic!("one bad file expected: {:?}", suite.bad);
+    };
+    assert_eq!(bad.trial, "negative_length");
+    let message = bad.to_string();
+    assert!(
+        message.contains(&format!(
+            "{SHOWN}/negative_length.yaml:6:25: `length` must be 0"
+        )),
+        "{message}"
+    );
 }
 
 #[test]
