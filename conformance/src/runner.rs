@@ -240,9 +240,11 @@ fn build_request(state: &State<'_>, step: &Step) -> Result<Request, String> {
     let (spec_kind, operation_id) = match &step.action {
         Action::Fetch { url } => {
             let url = evaluate_text(state, url)?;
+            state.secrets.add_security_hashes(&url);
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(format!(
-                    "`fetch` needs an absolute http(s) URL, got `{url}`"
+                    "`fetch` needs an absolute http(s) URL, got `{}`",
+                    crate::redact::url_for_display(&url)
                 ));
             }
             let mut headers = Vec::new();
@@ -290,7 +292,11 @@ fn build_request(state: &State<'_>, step: &Step) -> Result<Request, String> {
         .map_err(|missing| format!("path parameter `{missing}` has no value"))?;
     let mut query = Vec::new();
     for (name, node) in &step.query {
-        query.push((name.clone(), evaluate_text(state, node)?));
+        let value = evaluate_text(state, node)?;
+        if name.eq_ignore_ascii_case("SecurityHash") {
+            state.secrets.add(&value, "security-hash");
+        }
+        query.push((name.clone(), value));
     }
     let mut headers = Vec::new();
     let (identity_tenant, bearer) = identity(state, step, operation_id, spec_kind)?;
@@ -447,7 +453,7 @@ async fn send(target: &Target, request: &Request) -> Result<Reply, String> {
             .header("Content-Type", content_type.as_str())
             .body(body.clone());
     }
-    let response = builder.send().await.map_err(|error| error.to_string())?;
+    let response = builder.send().await.map_err(transport_error)?;
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -461,11 +467,7 @@ async fn send(target: &Target, request: &Request) -> Result<Reply, String> {
                 .trim()
                 .to_ascii_lowercase()
         });
-    let body = response
-        .bytes()
-        .await
-        .map_err(|error| error.to_string())?
-        .to_vec();
+    let body = response.bytes().await.map_err(transport_error)?.to_vec();
     let looks_json = content_type
         .as_deref()
         .is_some_and(|ct| ct.contains("json"))
@@ -481,6 +483,19 @@ async fn send(target: &Target, request: &Request) -> Result<Reply, String> {
         body,
         json,
     })
+}
+
+/// A transport error and its causes, without the URL: reqwest's message names it, query
+/// included (a signing link's SecurityHash).
+fn transport_error(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }
 
 fn record_coverage(coverage: &Coverage, step: &Step, request: &Request, reply: &Reply) {
