@@ -2,7 +2,7 @@
 //! layers (status, schema, decode, expectations), snapshot, capture.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::path::Path;
 
 use reqwest::Method;
@@ -42,8 +42,8 @@ pub struct CaseRun {
     pub secrets: Secrets,
 }
 
-/// A reply as received.
-#[derive(Debug, Clone)]
+/// A reply as received. `Debug` shows its JSON with secrets masked, never the raw body.
+#[derive(Clone)]
 pub struct Reply {
     /// The HTTP status.
     pub status: u16,
@@ -55,11 +55,37 @@ pub struct Reply {
     pub json: Option<Value>,
 }
 
-/// One user the case made.
-#[derive(Debug, Clone)]
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field(
+                "json",
+                &self
+                    .json
+                    .as_ref()
+                    .map(|json| Secrets::default().redact_json(json)),
+            )
+            .finish()
+    }
+}
+
+/// One user the case made. `Debug` never shows the token.
+#[derive(Clone)]
 pub(crate) struct UserState {
     pub(crate) token: String,
     pub(crate) tenant: TenantRef,
+}
+
+impl fmt::Debug for UserState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserState")
+            .field("token", &"[REDACTED]")
+            .field("tenant", &self.tenant)
+            .finish()
+    }
 }
 
 /// The mutable state of one case run.
@@ -81,8 +107,9 @@ impl Scope for State<'_> {
     }
 }
 
-/// One check that did not hold.
-#[derive(Debug, Clone)]
+/// One check that did not hold. No `Debug`: it holds the offending value, which is shown only
+/// through `describe_failure`'s redaction.
+#[derive(Clone)]
 struct Finding {
     layer: &'static str,
     pointer: String,
@@ -215,8 +242,9 @@ async fn run_step(
     Err(describe_failure(state, &title, &findings, &reply))
 }
 
-/// A request ready to send.
-#[derive(Debug, Clone)]
+/// A request ready to send. `Debug` shows the URL without query values, header values only
+/// for headers that carry no credentials, and the body's size, never its content.
+#[derive(Clone)]
 struct Request {
     /// The operation, for checks (none for `fetch`).
     operation: Option<(SpecKind, String)>,
@@ -225,6 +253,44 @@ struct Request {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<(String, Vec<u8>)>,
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let credential = ["apikey", "authorization", "cookie"]
+                    .contains(&name.to_ascii_lowercase().as_str())
+                    || crate::redact::is_secret_key(name);
+                if credential {
+                    format!("{name}: [REDACTED]")
+                } else {
+                    format!("{name}: {value}")
+                }
+            })
+            .collect();
+        let query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(name, _)| format!("{name}=[…]"))
+            .collect();
+        f.debug_struct("Request")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("url", &crate::redact::url_for_display(&self.url))
+            .field("query", &query)
+            .field("headers", &headers)
+            .field(
+                "body",
+                &self
+                    .body
+                    .as_ref()
+                    .map(|(content_type, body)| format!("{content_type}, {} bytes", body.len())),
+            )
+            .finish()
+    }
 }
 
 fn evaluate(state: &State<'_>, node: &TNode) -> Result<Value, String> {
@@ -1045,4 +1111,55 @@ pub(crate) async fn fixture_call(
         ));
     }
     Ok(json.get("data").cloned().unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_requests_users_and_replies_shows_no_secret() {
+        let request = Request {
+            operation: Some((SpecKind::Vlens, "view-contract-pdf".to_owned())),
+            method: Method::GET,
+            url: "http://h/x.pdf?SecurityHash=hash-canary".to_owned(),
+            query: vec![("SecurityHash".to_owned(), "query-canary".to_owned())],
+            headers: vec![
+                ("ApiKey".to_owned(), "key-canary".to_owned()),
+                ("Authorization".to_owned(), "Bearer token-canary".to_owned()),
+                ("X-Trace".to_owned(), "shown".to_owned()),
+            ],
+            body: Some((
+                "application/json".to_owned(),
+                br#"{"password":"body-canary"}"#.to_vec(),
+            )),
+        };
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(
+            shown.contains("X-Trace: shown") && shown.contains("26 bytes"),
+            "{shown}"
+        );
+        let user = UserState {
+            token: "user-token-canary".to_owned(),
+            tenant: TenantRef::Main,
+        };
+        let shown = format!("{user:?}");
+        assert!(
+            !shown.contains("canary") && shown.contains("Main"),
+            "{shown}"
+        );
+        let body = br#"{"data":{"accessToken":"reply-canary","link":"http://h/s?SecurityHash=hash-canary"}}"#;
+        let reply = Reply {
+            status: 200,
+            content_type: Some("application/json".to_owned()),
+            body: body.to_vec(),
+            json: serde_json::from_slice(body).ok(),
+        };
+        let shown = format!("{reply:?}");
+        assert!(
+            !shown.contains("canary") && shown.contains("200"),
+            "{shown}"
+        );
+    }
 }
