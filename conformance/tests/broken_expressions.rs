@@ -1,6 +1,7 @@
 //! Expressions that cannot be evaluated (a time beyond chrono's range, a trillion digits, a
 //! terabyte image) fail their case with the expression and its file:line:column — no panic,
-//! no unbounded allocation — and a negative `length` is a problem of the file.
+//! no unbounded allocation — and a negative `length` or a variable nothing reads is a problem
+//! of the file.
 
 use std::path::PathBuf;
 
@@ -45,20 +46,29 @@ fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/broken_expressions")
 }
 
+/// (trial, the one problem expected, `file:line:column: message start`)
+const BAD_FILES: &[(&str, &str)] = &[
+    (
+        "negative_length",
+        "negative_length.yaml:6:25: `length` must be 0",
+    ),
+    (
+        "unused_var",
+        "unused_var.yaml:4:14: `vars.forgotten` is never used",
+    ),
+];
+
 #[test]
-fn a_negative_length_is_a_problem_of_the_file() {
+fn a_negative_length_and_an_unused_variable_are_problems_of_the_file() {
     let suite = suite::load(&dir(), SHOWN).unwrap();
-    let [bad] = suite.bad.as_slice() else {
-        panic!("one bad file expected: {:?}", suite.bad);
-    };
-    assert_eq!(bad.trial, "negative_length");
-    let message = bad.to_string();
-    assert!(
-        message.contains(&format!(
-            "{SHOWN}/negative_length.yaml:6:25: `length` must be 0"
-        )),
-        "{message}"
-    );
+    let trials: Vec<&str> = suite.bad.iter().map(|bad| bad.trial.as_str()).collect();
+    let expected: Vec<&str> = BAD_FILES.iter().map(|(trial, _)| *trial).collect();
+    assert_eq!(trials, expected);
+    for (bad, (_, problem)) in suite.bad.iter().zip(BAD_FILES) {
+        let message = bad.to_string();
+        assert!(message.contains(&format!("{SHOWN}/{problem}")), "{message}");
+        assert_eq!(message.lines().count(), 2, "one problem only:\n{message}");
+    }
 }
 
 #[test]
