@@ -3,7 +3,9 @@
 //! On a sandbox everything is fresh for each case (the control API makes users and moves
 //! statuses), so cases never share state. On a remote target the one env-given verified user
 //! logs in (at the fixture's location, which makes it the reference point of the location
-//! rule) and requests are created through the API.
+//! rule) and requests are created through the API; cases using that user take turns
+//! ([`crate::runner::runs_alone`]), and cases that need it eligible are ignored
+//! ([`crate::runner::calls_create`]).
 
 use std::collections::BTreeSet;
 

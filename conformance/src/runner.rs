@@ -128,8 +128,37 @@ impl Finding {
     }
 }
 
+/// Held for the whole run of every case that [`runs_alone`]: on a target without the control
+/// API, such cases share the one env-given user, so they take turns.
+pub(crate) static SHARED_USER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Whether a case must not run in parallel with other such cases: on a target without the
+/// control API, every user fixture is the one env-given user (a login moves its reference
+/// point, a request changes its eligibility and its lists).
+pub fn runs_alone(case: &Case, target: &Target) -> bool {
+    let uses_the_user = !case.fixtures.users.is_empty() || !case.fixtures.requests.is_empty();
+    uses_the_user && !target.has_control_api()
+}
+
+/// Whether a case creates a business request, or calls Create for a business outcome
+/// (success, NotEligible, InvalidFieldValue, ...): it needs an eligible user, and a success
+/// leaves that user with a request that counts as pending.
+pub fn calls_create(case: &Case) -> bool {
+    !case.fixtures.requests.is_empty()
+        || case.steps.iter().any(|step| {
+            matches!(&step.action, Action::Call { spec: SpecKind::Vlens, operation }
+                if operation == "create-business-request")
+                && step.expect.status == 200
+        })
+}
+
 /// Runs one case; never panics on anything the case or the server does.
 pub async fn run_case(context: &RunContext<'_>, loaded: &LoadedCase) -> CaseRun {
+    let _turn = if runs_alone(&loaded.case, context.target) {
+        Some(SHARED_USER_TURN.lock().await)
+    } else {
+        None
+    };
     let secrets = context.target.secrets.clone_for_case();
     let result = run(context, loaded, &secrets).await.map_err(|message| {
         let mut text = format!("case `{}` ({})\n", loaded.case.name, loaded.file);
@@ -1037,6 +1066,13 @@ pub fn unavailable(case: &Case, target: &Target) -> Option<String> {
         if case.fixtures.requests.iter().any(|r| r.status.is_some()) {
             missing.push("setting a request's status (sandbox control API)".to_owned());
         }
+        if calls_create(case) {
+            missing.push(
+                "a fresh eligible user for Create (every case shares the env-given user, whose \
+                 first request keeps it ineligible; fresh users need the sandbox control API)"
+                    .to_owned(),
+            );
+        }
     }
     missing.dedup();
     (!missing.is_empty()).then(|| format!("the target cannot provide {}", missing.join("; ")))
@@ -1161,5 +1197,101 @@ mod tests {
             !shown.contains("canary") && shown.contains("200"),
             "{shown}"
         );
+    }
+
+    fn loaded(trial: &str, yaml: &str) -> LoadedCase {
+        let node = crate::yaml::parse(yaml).unwrap();
+        LoadedCase {
+            file: format!("{trial}.yaml"),
+            trial: trial.to_owned(),
+            case: crate::case::read_case(&node).unwrap(),
+        }
+    }
+
+    const WITH_USER: &str =
+        "name: a user\nfixtures: {users: {user: {}}}\nsteps:\n  - operation: check-eligibility\n";
+    const WITH_REQUEST: &str = "name: a request\nfixtures: {users: {user: {}}, requests: {loan: {owner: user}}}\nsteps:\n  - operation: check-eligibility\n";
+    const NO_FIXTURES: &str =
+        "name: no fixtures\nsteps:\n  - operation: get-all-request-types\n    as: nobody\n";
+    const CREATES: &str = "name: a create\nfixtures: {users: {user: {}}}\nsteps:\n  - operation: create-business-request\n    path: {typeId: 414}\n    body: {geoLocation: \"${user.location}\", requestFieldsValues: {}}\n    expect: {error: InvalidFieldValue}\n";
+    const CREATE_WITHOUT_KEY: &str = "name: a create without key\nfixtures: {users: {user: {}}}\nsteps:\n  - operation: create-business-request\n    api_key: none\n    path: {typeId: 414}\n    body: {geoLocation: \"${user.location}\", requestFieldsValues: {}}\n    expect: {error: Unauthorized}\n";
+
+    /// A target without the control API (nothing listens on port 1), with a staging user and
+    /// products from its env.
+    async fn staging() -> Target {
+        let settings = crate::target::Settings::default()
+            .with(crate::target::env::API_KEY, "k")
+            .with(crate::target::env::USER_PHONE, "+201000000000")
+            .with(crate::target::env::USER_PASSWORD, "p")
+            .with(crate::target::env::USER_IMEI, "i")
+            .with(crate::target::env::PRODUCT_AUTO_APPROVED, "414")
+            .with(crate::target::env::PRODUCT_NEEDS_APPROVAL, "415");
+        let target = Target::at("http://127.0.0.1:1", &settings).await.unwrap();
+        assert!(!target.has_control_api());
+        target
+    }
+
+    #[tokio::test]
+    async fn on_staging_cases_with_the_user_run_alone_and_create_is_ignored() {
+        let staging = staging().await;
+        let sandbox = Target::embedded().await.unwrap();
+        let [
+            with_user,
+            with_request,
+            no_fixtures,
+            creates,
+            create_without_key,
+        ] = [
+            WITH_USER,
+            WITH_REQUEST,
+            NO_FIXTURES,
+            CREATES,
+            CREATE_WITHOUT_KEY,
+        ]
+        .map(|yaml| loaded("t", yaml).case);
+        // Scheduling: only cases holding the shared user take turns, and only there.
+        assert!(runs_alone(&with_user, &staging));
+        assert!(runs_alone(&with_request, &staging));
+        assert!(!runs_alone(&no_fixtures, &staging));
+        for case in [&with_user, &with_request, &no_fixtures] {
+            assert!(!runs_alone(case, &sandbox));
+        }
+        // Ignoring: Create for a business outcome needs a fresh eligible user.
+        assert_eq!(unavailable(&with_user, &staging), None);
+        assert_eq!(unavailable(&create_without_key, &staging), None);
+        for case in [&with_request, &creates] {
+            let reason = unavailable(case, &staging).unwrap_or_default();
+            assert!(
+                reason.contains("a fresh eligible user for Create"),
+                "{reason}"
+            );
+            assert_eq!(unavailable(case, &sandbox), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn cases_that_run_alone_wait_for_their_turn() {
+        let staging = staging().await;
+        let coverage = Coverage::default();
+        let snapshots = SnapshotStore {
+            dir: std::env::temp_dir(),
+        };
+        let context = RunContext {
+            target: &staging,
+            coverage: &coverage,
+            snapshots: &snapshots,
+        };
+        let with_user = loaded("with_user", WITH_USER);
+        let no_fixtures = loaded("no_fixtures", NO_FIXTURES);
+        let patience = std::time::Duration::from_millis(300);
+        let held = SHARED_USER_TURN.lock().await;
+        // Nothing listens on port 1, so each run fails at once — when it runs at all.
+        let waited = tokio::time::timeout(patience, run_case(&context, &with_user)).await;
+        assert!(waited.is_err(), "ran while another case had the user");
+        let other = tokio::time::timeout(patience, run_case(&context, &no_fixtures)).await;
+        assert!(other.is_ok(), "a case without the user does not wait");
+        drop(held);
+        let ran = tokio::time::timeout(10 * patience, run_case(&context, &with_user)).await;
+        assert!(ran.is_ok_and(|run| run.result.is_err()));
     }
 }
