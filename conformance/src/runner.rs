@@ -240,7 +240,7 @@ async fn run_step(
         if let Some(json) = &reply.json {
             state.secrets.add_from_json(json);
         }
-        record_coverage(context.coverage, step, &request, &reply);
+        record_coverage(context.coverage, &state.target.base_url, &request, &reply);
         let findings = check_reply(state, step, &request, &reply);
         let done = findings.is_empty();
         last = Some((reply, findings));
@@ -593,15 +593,55 @@ fn transport_error(error: reqwest::Error) -> String {
     message
 }
 
-fn record_coverage(coverage: &Coverage, step: &Step, request: &Request, reply: &Reply) {
-    let _ = step;
-    if let Some((SpecKind::Vlens, operation)) = &request.operation {
-        let code = reply
-            .json
-            .as_ref()
-            .and_then(|json| json.get("error_code"))
-            .and_then(Value::as_i64);
-        coverage.record(operation, reply.status, code);
+/// Counts a reply: an operation's under it; a fetched URL's under the Vlens operation whose
+/// path it has, or, on the target but on no operation's route, under "no operation" (so a
+/// `NotFound` a case expects through `fetch` counts as seen, as the static check counts it).
+fn record_coverage(coverage: &Coverage, base_url: &str, request: &Request, reply: &Reply) {
+    let code = reply
+        .json
+        .as_ref()
+        .and_then(|json| json.get("error_code"))
+        .and_then(Value::as_i64);
+    match &request.operation {
+        Some((SpecKind::Vlens, operation)) => coverage.record(operation, reply.status, code),
+        Some((SpecKind::Control, _)) => {}
+        None => match fetched_route(base_url, &request.url) {
+            FetchedRoute::Vlens(operation) => coverage.record(operation, reply.status, code),
+            FetchedRoute::NoOperation => coverage.record_outside_operations(reply.status, code),
+            FetchedRoute::Control | FetchedRoute::Elsewhere => {}
+        },
+    }
+}
+
+/// Where a fetched URL leads, for coverage.
+#[derive(Debug, PartialEq, Eq)]
+enum FetchedRoute {
+    /// The path of this Vlens operation (a GET).
+    Vlens(&'static str),
+    /// A route of the sandbox control API (the signing page, the contract PDF).
+    Control,
+    /// The target, on a route no operation of either spec owns.
+    NoOperation,
+    /// Another host.
+    Elsewhere,
+}
+
+fn fetched_route(base_url: &str, url: &str) -> FetchedRoute {
+    let Some(path) = url
+        .strip_prefix(base_url)
+        .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+    else {
+        return FetchedRoute::Elsewhere;
+    };
+    if let Some(operation) = vlens_openapi::vlens().find_operation("GET", path) {
+        FetchedRoute::Vlens(operation.id.as_str())
+    } else if vlens_openapi::sandbox_control()
+        .find_operation("GET", path)
+        .is_some()
+    {
+        FetchedRoute::Control
+    } else {
+        FetchedRoute::NoOperation
     }
 }
 
@@ -1293,5 +1333,34 @@ mod tests {
         drop(held);
         let ran = tokio::time::timeout(10 * patience, run_case(&context, &with_user)).await;
         assert!(ran.is_ok_and(|run| run.result.is_err()));
+    }
+
+    #[test]
+    fn fetched_urls_are_attributed_to_the_route_they_reach() {
+        let base = "http://127.0.0.1:5555";
+        assert_eq!(
+            fetched_route(base, &format!("{base}/api/BusinessRequest/NoSuchOperation")),
+            FetchedRoute::NoOperation
+        );
+        assert_eq!(
+            fetched_route(
+                base,
+                &format!("{base}/api/BusinessRequest/GetAllRequestTypes")
+            ),
+            FetchedRoute::Vlens("get-all-request-types")
+        );
+        assert_eq!(
+            fetched_route(base, &format!("{base}/__sandbox/health")),
+            FetchedRoute::Control
+        );
+        assert_eq!(
+            fetched_route(base, "https://elsewhere.example/api/x"),
+            FetchedRoute::Elsewhere
+        );
+        assert_eq!(
+            fetched_route(base, &format!("{base}5/api/x")),
+            FetchedRoute::Elsewhere,
+            "another port is another host"
+        );
     }
 }
