@@ -3,10 +3,11 @@
 //! fail, naming what is missing (and only that). And the run-time table agrees with the static
 //! check about an error code reached through `fetch`.
 
+mod common;
+
 use std::path::PathBuf;
 
 use vlens_conformance::coverage::{Coverage, error_codes_without_cases, operations_without_cases};
-use vlens_conformance::harness::{Options, run};
 use vlens_conformance::runner::{RunContext, run_case};
 use vlens_conformance::snapshot::SnapshotStore;
 use vlens_conformance::suite;
@@ -51,24 +52,7 @@ fn the_missing_operations_and_codes_are_named() {
 
 #[test]
 fn both_coverage_trials_fail_and_the_case_passes() {
-    let snapshots = tempfile::tempdir().unwrap();
-    let options = Options {
-        base_url: None,
-        cases_dir: dir(),
-        cases_shown_as: SHOWN.to_owned(),
-        snapshots_dir: snapshots.path().to_owned(),
-        coverage_trials: true,
-        settings: Default::default(),
-    };
-    // JSON events, and a filter that matches every trial: this inner run's own (expected)
-    // failures must not print a `test result: FAILED` line into the outer test's output.
-    let arguments = libtest_mimic::Arguments {
-        test_threads: Some(2),
-        format: Some(libtest_mimic::FormatSetting::Json),
-        filter: Some(String::new()),
-        ..Default::default()
-    };
-    let conclusion = run(&arguments, &options).unwrap();
+    let conclusion = common::run_quietly(&dir(), SHOWN, true);
     assert_eq!(conclusion.num_failed, 2, "{conclusion:?}");
     assert_eq!(conclusion.num_passed, 1, "{conclusion:?}");
 }
