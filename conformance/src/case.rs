@@ -1157,7 +1157,12 @@ impl Reader {
                 if let Some(length) = fields.get("length")
                     && let Some(n) = self.integer(length, "`length`")
                 {
-                    checks.push((Check::Length(usize::try_from(n).unwrap_or(0)), length.at));
+                    match usize::try_from(n) {
+                        Ok(n) => checks.push((Check::Length(n), length.at)),
+                        Err(_) => {
+                            self.problem(length.at, format!("`length` must be 0 or more, not {n}"))
+                        }
+                    }
                 }
                 if checks.is_empty() && self.problems.is_empty() {
                     self.problem(node.at, "an empty JSON check".to_owned());
@@ -1385,7 +1390,8 @@ impl Reader {
         }
     }
 
-    /// Every variable must be defined before the step that reads it.
+    /// Every variable must be defined before the step that reads it, and every one of `vars`
+    /// must be read.
     fn check_variables(&mut self, case: &Case) {
         let mut defined: BTreeSet<String> = RESERVED.iter().map(|s| (*s).to_owned()).collect();
         defined.extend(case.fixtures.users.iter().map(|u| u.name.clone()));
@@ -1402,8 +1408,11 @@ impl Reader {
             }
         }
         self.report_undefined(&uses, &defined);
+        let mut read: BTreeSet<String> = BTreeSet::new();
         for (name, value) in &case.vars {
-            self.report_undefined(&value.variables(), &defined);
+            let uses = value.variables();
+            self.report_undefined(&uses, &defined);
+            read.extend(uses.iter().map(|(used, _)| (*used).to_owned()));
             defined.insert(name.clone());
         }
         for step in &case.steps {
@@ -1444,7 +1453,20 @@ impl Reader {
                 expected.extend(node.variables());
             }
             self.report_undefined(&expected, &after);
+            read.extend(
+                uses.iter()
+                    .chain(&expected)
+                    .map(|(used, _)| (*used).to_owned()),
+            );
             defined = after;
+        }
+        for (name, value) in &case.vars {
+            if !read.contains(name) {
+                self.problem(
+                    value.at,
+                    format!("`vars.{name}` is never used (remove it, or read it in a step)"),
+                );
+            }
         }
     }
 

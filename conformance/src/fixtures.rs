@@ -3,11 +3,12 @@
 //! On a sandbox everything is fresh for each case (the control API makes users and moves
 //! statuses), so cases never share state. On a remote target the one env-given verified user
 //! logs in (at the fixture's location, which makes it the reference point of the location
-//! rule) and requests are created through the API.
+//! rule) and requests are created through the API; cases using that user take turns
+//! ([`crate::runner::runs_alone`]), and cases that need it eligible are ignored
+//! ([`crate::runner::calls_create`]).
 
 use std::collections::BTreeSet;
 
-use chrono::Utc;
 use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
@@ -168,8 +169,8 @@ fn location(state: &State<'_>, user: &UserFixture) -> Result<Value, String> {
     match &user.location {
         Some(node) => node.evaluate(state).map_err(|e| {
             format!(
-                "user `{}` location (line {}): {}",
-                user.name, e.at, e.message
+                "{}:{}: user `{}` location: {}",
+                state.file, e.at, user.name, e.message
             )
         }),
         None => Ok(json!({ "latitude": DEFAULT_LOCATION.0, "longitude": DEFAULT_LOCATION.1 })),
@@ -189,9 +190,12 @@ async fn provide_user(state: &mut State<'_>, user: &UserFixture) -> Result<(), S
         body.insert("verified".to_owned(), json!(user.verified));
         body.insert("geoLocation".to_owned(), location.clone());
         if let Some(email) = &user.email {
-            let email = email
-                .evaluate(state)
-                .map_err(|e| format!("user `{}` email: {}", user.name, e.message))?;
+            let email = email.evaluate(state).map_err(|e| {
+                format!(
+                    "{}:{}: user `{}` email: {}",
+                    state.file, e.at, user.name, e.message
+                )
+            })?;
             body.insert("email".to_owned(), email);
             body.insert("emailConfirmed".to_owned(), json!(user.email_confirmed));
         }
@@ -302,9 +306,12 @@ async fn provide_request(state: &mut State<'_>, request: &RequestFixture) -> Res
     .await?;
     let mut values = generated_field_values(&template);
     for (name, node) in &request.fields {
-        let value = node
-            .evaluate(state)
-            .map_err(|e| format!("request `{}` field `{name}`: {}", request.name, e.message))?;
+        let value = node.evaluate(state).map_err(|e| {
+            format!(
+                "{}:{}: request `{}` field `{name}`: {}",
+                state.file, e.at, request.name, e.message
+            )
+        })?;
         values.insert(name.clone(), json!(value_text(&value)));
     }
     let location = state
@@ -363,8 +370,12 @@ async fn provide_request(state: &mut State<'_>, request: &RequestFixture) -> Res
     Ok(())
 }
 
-/// Values for a product's template: the first choice of each dropdown, a date a month ahead,
-/// a plausible text; tables (the provider's) and fields with a default are left out.
+/// The value of every date field of a generated request: fixed and far ahead, like the dates
+/// the cases write, so that a snapshot of a request does not change with the day it runs on.
+pub const FIXTURE_DATE: &str = "2030-01-01";
+
+/// Values for a product's template: the first choice of each dropdown, [`FIXTURE_DATE`], a
+/// plausible text; tables (the provider's) and fields with a default are left out.
 pub fn generated_field_values(template: &Value) -> Map<String, Value> {
     let mut values = Map::new();
     let fields = template
@@ -372,9 +383,6 @@ pub fn generated_field_values(template: &Value) -> Map<String, Value> {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let date = (Utc::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%d")
-        .to_string();
     for field in fields {
         let Some(key) = field.get("key").and_then(Value::as_str) else {
             continue;
@@ -395,7 +403,7 @@ pub fn generated_field_values(template: &Value) -> Map<String, Value> {
                 })
                 .unwrap_or("1")
                 .to_owned(),
-            "date" => date.clone(),
+            "date" => FIXTURE_DATE.to_owned(),
             _ => {
                 let lower = key.to_ascii_lowercase();
                 if lower.contains("name") {
@@ -433,7 +441,9 @@ mod tests {
         assert_eq!(values["fullName"], "Conformance Test");
         assert_eq!(values["loanAmount"], "10000");
         assert_eq!(values["purpose"], "Car");
-        assert!(values["start"].as_str().is_some_and(|d| d.len() == 10));
+        // The same on every day the suite runs (snapshots record it), and a real date.
+        assert_eq!(values["start"], FIXTURE_DATE);
+        assert!(chrono::NaiveDate::parse_from_str(FIXTURE_DATE, "%Y-%m-%d").is_ok());
         assert!(!values.contains_key("term"));
         assert!(!values.contains_key("plan"));
     }

@@ -17,69 +17,82 @@ pub const UNITS: &[&str] = &["km", "deg", "ms", "s", "min", "h", "d", "b", "kb",
 /// The Earth's mean radius (IUGG), the radius of the great-circle formulas below.
 const EARTH_RADIUS_KM: f64 = 6371.0088;
 
-/// Calls a template function (names and arities are checked when the template is parsed).
+/// The most digits `digits(n)` makes (longer than any code or number a case needs).
+pub const MAX_DIGITS: usize = 64;
+
+/// The largest image `image(seed, size)` makes: 8 MB, above the sandbox's 500 KB image limit
+/// (`ImageTooLarge`) and its 4 MiB body limit (`PayloadTooLarge`), and small enough that a
+/// case cannot exhaust memory.
+pub const MAX_IMAGE_BYTES: usize = 8_000_000;
+
+/// Calls a template function. The template parser checks names and arities too, but every
+/// function destructures its own arguments, so a wrong count is an error here, never a panic.
 pub fn call(function: &str, args: &[Arg]) -> Result<Value, String> {
-    match function {
-        "uuid" => Ok(json!(uuid::Uuid::new_v4().to_string())),
-        "now" => {
-            let offset = match args.first() {
-                Some(arg) => signed_duration(arg)?,
-                None => 0,
-            };
-            let time = Utc::now() + chrono::Duration::milliseconds(offset);
-            Ok(json!(time.to_rfc3339_opts(SecondsFormat::Secs, true)))
-        }
-        "phone" => Ok(json!(egyptian_mobile())),
-        "email" => Ok(json!(format!(
+    match (function, args) {
+        ("uuid", []) => Ok(json!(uuid::Uuid::new_v4().to_string())),
+        ("now", []) => now(0),
+        ("now", [offset]) => now(signed_duration(offset)?),
+        ("phone", []) => Ok(json!(egyptian_mobile())),
+        ("email", []) => Ok(json!(format!(
             "conformance-{}@example.com",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         ))),
-        "digits" => {
-            let count = count_arg(&args[0])?;
+        ("digits", [count]) => {
+            let count = count_arg(count)?;
+            if count > MAX_DIGITS {
+                return Err(format!("at most {MAX_DIGITS} digits, not {count}"));
+            }
             Ok(json!(random_digits(count)))
         }
-        "point" => {
-            let origin = point_arg(&args[0])?;
-            let distance = distance_km(&args[1])?;
-            let bearing = degrees(&args[2])?;
+        ("point", [origin, distance, bearing]) => {
+            let origin = point_arg(origin)?;
+            let distance = distance_km(distance)?;
+            let bearing = degrees(bearing)?;
             let (latitude, longitude) = destination(origin, distance, bearing);
             Ok(json!({ "latitude": round6(latitude), "longitude": round6(longitude) }))
         }
-        "distance" => {
-            let km = great_circle_km(point_arg(&args[0])?, point_arg(&args[1])?);
+        ("distance", [a, b]) => {
+            let km = great_circle_km(point_arg(a)?, point_arg(b)?);
             Ok(json!(round6(km)))
         }
-        "image" => {
-            let seed = count_arg(&args[0])?;
-            let size = match args.get(1) {
-                Some(arg) => byte_size(arg)?,
-                None => 0,
-            };
-            Ok(json!(STANDARD.encode(png(seed, size))))
-        }
-        "base64" => Ok(json!(STANDARD.encode(text_arg(&args[0]).as_bytes()))),
-        "wrong_code" => Ok(json!(wrong_code(&text_arg(&args[0])))),
-        "tamper" => Ok(json!(tamper(&text_arg(&args[0])))),
-        "query_param" => {
-            let url = text_arg(&args[0]);
-            let name = text_arg(&args[1]);
-            query_param(&url, &name)
+        ("image", [seed]) => Ok(json!(STANDARD.encode(png(count_arg(seed)?, 0)?))),
+        ("image", [seed, size]) => Ok(json!(
+            STANDARD.encode(png(count_arg(seed)?, byte_size(size)?)?)
+        )),
+        ("base64", [text]) => Ok(json!(STANDARD.encode(text_arg(text).as_bytes()))),
+        ("wrong_code", [code]) => Ok(json!(wrong_code(&text_arg(code)))),
+        ("tamper", [text]) => Ok(json!(tamper(&text_arg(text)))),
+        ("query_param", [url, name]) => {
+            let name = text_arg(name);
+            query_param(&text_arg(url), &name)
                 .map(Value::String)
                 .ok_or_else(|| format!("the URL has no query parameter `{name}`"))
         }
-        "set_query_param" => {
-            let url = text_arg(&args[0]);
-            let name = text_arg(&args[1]);
-            Ok(json!(set_query_param(&url, &name, &text_arg(&args[2]))))
+        ("set_query_param", [url, name, value]) => Ok(json!(set_query_param(
+            &text_arg(url),
+            &text_arg(name),
+            &text_arg(value)
+        ))),
+        ("url_path", [url]) => url_path(&text_arg(url))
+            .map(|path| Value::String(path.to_owned()))
+            .ok_or_else(|| "not an absolute http(s) URL".to_owned()),
+        (known, args)
+            if crate::template::FUNCTIONS
+                .iter()
+                .any(|(name, ..)| *name == known) =>
+        {
+            Err(format!("`{known}` does not take {} arguments", args.len()))
         }
-        "url_path" => {
-            let url = text_arg(&args[0]);
-            url_path(&url)
-                .map(|path| Value::String(path.to_owned()))
-                .ok_or_else(|| "not an absolute http(s) URL".to_owned())
-        }
-        other => Err(format!("unknown function `{other}`")),
+        (other, _) => Err(format!("unknown function `{other}`")),
     }
+}
+
+/// The time now shifted by `offset_ms`, RFC 3339; a shift beyond chrono's range is an error.
+fn now(offset_ms: i64) -> Result<Value, String> {
+    let time = chrono::TimeDelta::try_milliseconds(offset_ms)
+        .and_then(|offset| Utc::now().checked_add_signed(offset))
+        .ok_or_else(|| "the shifted time is out of the range of dates".to_owned())?;
+    Ok(json!(time.to_rfc3339_opts(SecondsFormat::Secs, true)))
 }
 
 fn text_arg(arg: &Arg) -> String {
@@ -202,7 +215,14 @@ fn byte_size(arg: &Arg) -> Result<usize, String> {
         "mb" => 1_000_000.0,
         _ => return Err(format!("`{arg}` is not a size (b, kb, mb)")),
     };
-    Ok((number * factor).round() as usize)
+    let bytes = (number * factor).round();
+    if !(0.0..=MAX_IMAGE_BYTES as f64).contains(&bytes) {
+        return Err(format!(
+            "`{arg}` is not a size from 0 to {MAX_IMAGE_BYTES} bytes (8mb)"
+        ));
+    }
+    // In range, so the conversion is exact.
+    Ok(bytes as usize)
 }
 
 /// An Egyptian mobile number: +20, a mobile prefix (10, 11, 12, 15) and 8 digits.
@@ -280,16 +300,23 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// A valid 1×1 PNG whose colour follows `seed`, padded with a private ancillary chunk to at
-/// least `size` bytes. Hand-made (a few chunks and a CRC) rather than pulling an image crate
-/// into the harness for test fixtures.
-pub fn png(seed: usize, size: usize) -> Vec<u8> {
+/// least `size` bytes (at most [`MAX_IMAGE_BYTES`]). Hand-made (a few chunks and a CRC) rather
+/// than pulling an image crate into the harness for test fixtures.
+pub fn png(seed: usize, size: usize) -> Result<Vec<u8>, String> {
+    if size > MAX_IMAGE_BYTES {
+        return Err(format!(
+            "an image of {size} bytes is over the limit of {MAX_IMAGE_BYTES}"
+        ));
+    }
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     // IHDR: 1×1, 8-bit RGB.
-    chunk(&mut out, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0])?;
+    // Reduced first, so that no seed overflows (the same colours as `seed * k % 256`).
+    let low = seed % 256;
     let rgb = [
-        (seed * 67 % 256) as u8,
-        (seed * 131 % 256) as u8,
-        (seed * 199 % 256) as u8,
+        (low * 67 % 256) as u8,
+        (low * 131 % 256) as u8,
+        (low * 199 % 256) as u8,
     ];
     // One scanline (filter byte 0, then RGB) in a zlib stream with one stored block.
     let raw = [0, rgb[0], rgb[1], rgb[2]];
@@ -304,24 +331,28 @@ pub fn png(seed: usize, size: usize) -> Vec<u8> {
     ];
     zlib.extend_from_slice(&raw);
     zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
-    chunk(&mut out, b"IDAT", &zlib);
+    chunk(&mut out, b"IDAT", &zlib)?;
     // `seED` keeps images of the same colour distinct; `paDd` brings the size up.
-    chunk(&mut out, b"seED", &(seed as u64).to_be_bytes());
+    chunk(&mut out, b"seED", &(seed as u64).to_be_bytes())?;
     let fixed = out.len() + 12 + 12;
     if size > fixed {
-        chunk(&mut out, b"paDd", &vec![0u8; size - fixed]);
+        chunk(&mut out, b"paDd", &vec![0u8; size - fixed])?;
     }
-    chunk(&mut out, b"IEND", &[]);
-    out
+    chunk(&mut out, b"IEND", &[])?;
+    Ok(out)
 }
 
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+/// Appends one PNG chunk: length, kind, data, CRC. PNG lengths are 32-bit.
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) -> Result<(), String> {
+    let length = u32::try_from(data.len())
+        .map_err(|_| format!("a PNG chunk of {} bytes is over 4 GiB", data.len()))?;
+    out.extend_from_slice(&length.to_be_bytes());
     let start = out.len();
     out.extend_from_slice(kind);
     out.extend_from_slice(data);
     let crc = crc32(&out[start..]);
     out.extend_from_slice(&crc.to_be_bytes());
+    Ok(())
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
@@ -379,6 +410,7 @@ mod tests {
 
     #[test]
     fn images_are_distinct_pngs_of_the_asked_size() {
+        let png = |seed, size| png(seed, size).unwrap();
         let one = png(1, 0);
         assert!(one.starts_with(b"\x89PNG\r\n\x1a\n"));
         assert_ne!(one, png(2, 0));
@@ -416,5 +448,73 @@ mod tests {
         let now = call("now", &[]).unwrap();
         assert!(later.as_str() > now.as_str());
         assert!(call("now", &[Arg::Quantity(1.0, "km".into())]).is_err());
+    }
+
+    #[test]
+    fn times_beyond_chronos_range_are_errors() {
+        for offset in [1e8, -1e8, 1e300] {
+            let result = call("now", &[Arg::Quantity(offset, "d".into())]);
+            assert!(
+                result
+                    .as_ref()
+                    .is_err_and(|e| e.contains("out of the range")),
+                "{offset}: {result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_and_sizes_are_capped() {
+        let digits = |n: f64| call("digits", &[Arg::Quantity(n, String::new())]);
+        assert_eq!(
+            digits(MAX_DIGITS as f64)
+                .ok()
+                .and_then(|v| v.as_str().map(str::len)),
+            Some(MAX_DIGITS)
+        );
+        assert!(digits(MAX_DIGITS as f64 + 1.0).is_err());
+        assert!(digits(1e12).is_err_and(|e| e.contains("at most 64")));
+        let image = |size: f64, unit: &str| {
+            call(
+                "image",
+                &[
+                    Arg::Quantity(1.0, String::new()),
+                    Arg::Quantity(size, unit.into()),
+                ],
+            )
+        };
+        // Still big enough for ImageTooLarge (500 KB) and PayloadTooLarge (4 MiB) cases.
+        assert!(image(5.0, "mb").is_ok());
+        assert!(image(1e12, "b").is_err_and(|e| e.contains("8mb")));
+        assert!(image(-1.0, "kb").is_err());
+        assert!(png(1, MAX_IMAGE_BYTES + 1).is_err());
+        // A huge seed is only a colour: no overflow.
+        let seed = call("image", &[Arg::Quantity(1e300, String::new())]);
+        assert!(seed.is_ok(), "{seed:?}");
+        let mut out = Vec::new();
+        assert!(chunk(&mut out, b"teST", &[1, 2, 3]).is_ok());
+        assert_eq!(&out[..4], &[0, 0, 0, 3]);
+    }
+
+    #[test]
+    fn wrong_argument_counts_are_errors_not_panics() {
+        let one = [Arg::Quantity(1.0, String::new())];
+        for (function, args) in [
+            ("digits", &[][..]),
+            ("point", &one[..]),
+            ("distance", &one[..]),
+            ("image", &[][..]),
+            ("base64", &[][..]),
+            ("query_param", &one[..]),
+            ("set_query_param", &one[..]),
+            ("uuid", &one[..]),
+        ] {
+            let result = call(function, args);
+            assert!(
+                result.as_ref().is_err_and(|e| e.contains("does not take")),
+                "{function}: {result:?}"
+            );
+        }
+        assert!(call("nope", &[]).is_err_and(|e| e.contains("unknown function")));
     }
 }

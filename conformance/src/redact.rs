@@ -1,9 +1,10 @@
 //! Keeping secrets (ApiKeys, passwords, tokens, OTP codes) out of every message.
 //!
 //! Three layers: values the harness knows are secret (keys, passwords, tokens it was given or
-//! captured, OTP codes) are replaced wherever they appear in text; JSON members whose names say
-//! they hold a secret are replaced before JSON is shown; and anything shaped like a JWT is
-//! replaced in any text, so a token the harness never saw still does not leak.
+//! captured, OTP codes, the SecurityHash of every signing link it met) are replaced wherever
+//! they appear in text; JSON members whose names say they hold a secret are replaced before JSON
+//! is shown; and anything shaped like a JWT, and the value of a `SecurityHash=` query parameter,
+//! are replaced in any text, so a token or link the harness never saw still does not leak.
 
 use std::fmt;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -27,6 +28,7 @@ const SECRET_KEYS: &[&str] = &[
     "otpcode",
     "phonenumberotp",
     "emailotp",
+    "securityhash",
 ];
 
 /// Whether a JSON member of this name holds a secret.
@@ -42,6 +44,41 @@ pub fn is_secret_pointer(pointer: &str) -> bool {
 
 static JWT: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*").ok());
+
+/// `SecurityHash=<value>` in a URL (any case, `=` possibly percent-encoded): group 1 is the
+/// name and `=`, group 2 the value. A value starting with `[` is already a placeholder.
+static SECURITY_HASH_PARAM: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(securityhash(?:=|%3d))([^\[&#\s"'<>\\][^&#\s"'<>\\]*)"#).ok()
+});
+
+/// The text with the value of every `SecurityHash=` query parameter replaced by `placeholder`.
+pub fn replace_security_hash_params(text: &str, placeholder: &str) -> String {
+    match SECURITY_HASH_PARAM.as_ref() {
+        Some(pattern) => pattern
+            .replace_all(text, |captures: &regex::Captures<'_>| {
+                format!("{}{placeholder}", &captures[1])
+            })
+            .into_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// A URL as messages show it: everything up to the query, then only the names of its
+/// parameters (a signing link's SecurityHash is a secret).
+pub fn url_for_display(url: &str) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let names: Vec<String> = query
+        .split(['&', '#'])
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            format!("{name}=[…]")
+        })
+        .collect();
+    format!("{base}?{}", names.join("&"))
+}
 
 /// The secret values one case (and the target) uses, shared by everything that prints.
 #[derive(Clone, Default)]
@@ -76,7 +113,8 @@ impl Secrets {
         }
     }
 
-    /// Registers every secret-named string member of a JSON value.
+    /// Registers every secret-named string member of a JSON value, and the SecurityHash of
+    /// every URL in its strings (so that the bare hash is redacted too, wherever it appears).
     pub fn add_from_json(&self, value: &Value) {
         walk_members(value, &mut |key, member| {
             if is_secret_key(key)
@@ -85,6 +123,17 @@ impl Secrets {
                 self.add(text, label_for(key));
             }
         });
+        walk_strings(value, &mut |text| self.add_security_hashes(text));
+    }
+
+    /// Registers the value of every `SecurityHash=` query parameter of a text.
+    pub fn add_security_hashes(&self, text: &str) {
+        let Some(pattern) = SECURITY_HASH_PARAM.as_ref() else {
+            return;
+        };
+        for captures in pattern.captures_iter(text) {
+            self.add(&captures[2], "security-hash");
+        }
     }
 
     /// An independent copy: what a case adds does not reach the target's shared set.
@@ -115,10 +164,10 @@ impl Secrets {
                 out = out.replace(value.as_str(), &format!("[REDACTED {label}]"));
             }
         }
-        match JWT.as_ref() {
-            Some(jwt) => jwt.replace_all(&out, "[REDACTED token]").into_owned(),
-            None => out,
+        if let Some(jwt) = JWT.as_ref() {
+            out = jwt.replace_all(&out, "[REDACTED token]").into_owned();
         }
+        replace_security_hash_params(&out, "[REDACTED security-hash]")
     }
 
     /// JSON for display: secret-named members replaced, then the text redacted.
@@ -137,6 +186,8 @@ fn label_for(key: &str) -> &'static str {
         "password"
     } else if lower.contains("apikey") {
         "api-key"
+    } else if lower.contains("hash") {
+        "security-hash"
     } else {
         "otp"
     }
@@ -155,6 +206,15 @@ pub fn mask_secret_members(value: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(mask_secret_members),
+        _ => {}
+    }
+}
+
+fn walk_strings(value: &Value, visit: &mut impl FnMut(&str)) {
+    match value {
+        Value::String(text) => visit(text),
+        Value::Object(map) => map.values().for_each(|member| walk_strings(member, visit)),
+        Value::Array(items) => items.iter().for_each(|item| walk_strings(item, visit)),
         _ => {}
     }
 }
@@ -192,6 +252,41 @@ mod tests {
         let shown = secrets.redact_json(&json!({"refreshToken": "r-secret-value", "n": 1}));
         assert!(!shown.contains("r-secret-value"), "{shown}");
         assert!(format!("{secrets:?}").contains("3 redacted"));
+    }
+
+    #[test]
+    fn security_hashes_are_redacted_in_urls_members_and_anywhere_once_seen() {
+        let hash = "0123456789abcdef0123456789abcdef01234567";
+        let link = format!("http://h/sign?RequestId=r&SecurityHash={hash}&x=1");
+        let secrets = Secrets::default();
+        // Never seen: the query parameter is still redacted, whatever its case or shape.
+        for text in [
+            link.clone(),
+            format!("securityhash={hash}"),
+            "u?SECURITYHASH=a+b/c=".to_owned(),
+            format!("next%3Fa%3D1%26SecurityHash%3D{hash}"),
+        ] {
+            let shown = secrets.redact(&text);
+            assert!(!shown.contains(hash) && !shown.contains("a+b/c"), "{shown}");
+            assert!(shown.contains("[REDACTED security-hash]"), "{shown}");
+        }
+        assert!(
+            secrets
+                .redact(&link)
+                .ends_with("[REDACTED security-hash]&x=1")
+        );
+        // A member named so is masked.
+        assert!(is_secret_key("securityHash") && is_secret_key("SECURITYHASH"));
+        let shown = secrets.redact_json(&json!({"SecurityHash": "opaque-value"}));
+        assert!(!shown.contains("opaque-value"), "{shown}");
+        // Once seen in a reply, the bare hash is redacted anywhere.
+        secrets.add_from_json(&json!({"data": [link]}));
+        let shown = secrets.redact(&format!("expected {hash}"));
+        assert_eq!(shown, "expected [REDACTED security-hash]");
+        assert_eq!(
+            url_for_display(&link),
+            "http://h/sign?RequestId=[…]&SecurityHash=[…]&x=[…]"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! layers (status, schema, decode, expectations), snapshot, capture.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::path::Path;
 
 use reqwest::Method;
@@ -42,8 +42,8 @@ pub struct CaseRun {
     pub secrets: Secrets,
 }
 
-/// A reply as received.
-#[derive(Debug, Clone)]
+/// A reply as received. `Debug` shows its JSON with secrets masked, never the raw body.
+#[derive(Clone)]
 pub struct Reply {
     /// The HTTP status.
     pub status: u16,
@@ -55,16 +55,44 @@ pub struct Reply {
     pub json: Option<Value>,
 }
 
-/// One user the case made.
-#[derive(Debug, Clone)]
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field(
+                "json",
+                &self
+                    .json
+                    .as_ref()
+                    .map(|json| Secrets::default().redact_json(json)),
+            )
+            .finish()
+    }
+}
+
+/// One user the case made. `Debug` never shows the token.
+#[derive(Clone)]
 pub(crate) struct UserState {
     pub(crate) token: String,
     pub(crate) tenant: TenantRef,
 }
 
+impl fmt::Debug for UserState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserState")
+            .field("token", &"[REDACTED]")
+            .field("tenant", &self.tenant)
+            .finish()
+    }
+}
+
 /// The mutable state of one case run.
 pub(crate) struct State<'a> {
     pub(crate) target: &'a Target,
+    /// The case file as shown in messages (`file:line:column` of a broken expression).
+    pub(crate) file: &'a str,
     pub(crate) vars: BTreeMap<String, Value>,
     pub(crate) secrets: Secrets,
     pub(crate) main: TenantCredentials,
@@ -79,8 +107,9 @@ impl Scope for State<'_> {
     }
 }
 
-/// One check that did not hold.
-#[derive(Debug, Clone)]
+/// One check that did not hold. No `Debug`: it holds the offending value, which is shown only
+/// through `describe_failure`'s redaction.
+#[derive(Clone)]
 struct Finding {
     layer: &'static str,
     pointer: String,
@@ -99,8 +128,37 @@ impl Finding {
     }
 }
 
+/// Held for the whole run of every case that [`runs_alone`]: on a target without the control
+/// API, such cases share the one env-given user, so they take turns.
+pub(crate) static SHARED_USER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Whether a case must not run in parallel with other such cases: on a target without the
+/// control API, every user fixture is the one env-given user (a login moves its reference
+/// point, a request changes its eligibility and its lists).
+pub fn runs_alone(case: &Case, target: &Target) -> bool {
+    let uses_the_user = !case.fixtures.users.is_empty() || !case.fixtures.requests.is_empty();
+    uses_the_user && !target.has_control_api()
+}
+
+/// Whether a case creates a business request, or calls Create for a business outcome
+/// (success, NotEligible, InvalidFieldValue, ...): it needs an eligible user, and a success
+/// leaves that user with a request that counts as pending.
+pub fn calls_create(case: &Case) -> bool {
+    !case.fixtures.requests.is_empty()
+        || case.steps.iter().any(|step| {
+            matches!(&step.action, Action::Call { spec: SpecKind::Vlens, operation }
+                if operation == "create-business-request")
+                && step.expect.status == 200
+        })
+}
+
 /// Runs one case; never panics on anything the case or the server does.
 pub async fn run_case(context: &RunContext<'_>, loaded: &LoadedCase) -> CaseRun {
+    let _turn = if runs_alone(&loaded.case, context.target) {
+        Some(SHARED_USER_TURN.lock().await)
+    } else {
+        None
+    };
     let secrets = context.target.secrets.clone_for_case();
     let result = run(context, loaded, &secrets).await.map_err(|message| {
         let mut text = format!("case `{}` ({})\n", loaded.case.name, loaded.file);
@@ -118,6 +176,7 @@ async fn run(
     let case = &loaded.case;
     let mut state = State {
         target: context.target,
+        file: &loaded.file,
         vars: BTreeMap::new(),
         secrets: secrets.clone(),
         main: context.target.main.clone(),
@@ -181,7 +240,7 @@ async fn run_step(
         if let Some(json) = &reply.json {
             state.secrets.add_from_json(json);
         }
-        record_coverage(context.coverage, step, &request, &reply);
+        record_coverage(context.coverage, &state.target.base_url, &request, &reply);
         let findings = check_reply(state, step, &request, &reply);
         let done = findings.is_empty();
         last = Some((reply, findings));
@@ -212,8 +271,9 @@ async fn run_step(
     Err(describe_failure(state, &title, &findings, &reply))
 }
 
-/// A request ready to send.
-#[derive(Debug, Clone)]
+/// A request ready to send. `Debug` shows the URL without query values, header values only
+/// for headers that carry no credentials, and the body's size, never its content.
+#[derive(Clone)]
 struct Request {
     /// The operation, for checks (none for `fetch`).
     operation: Option<(SpecKind, String)>,
@@ -224,9 +284,47 @@ struct Request {
     body: Option<(String, Vec<u8>)>,
 }
 
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let credential = ["apikey", "authorization", "cookie"]
+                    .contains(&name.to_ascii_lowercase().as_str())
+                    || crate::redact::is_secret_key(name);
+                if credential {
+                    format!("{name}: [REDACTED]")
+                } else {
+                    format!("{name}: {value}")
+                }
+            })
+            .collect();
+        let query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(name, _)| format!("{name}=[…]"))
+            .collect();
+        f.debug_struct("Request")
+            .field("operation", &self.operation)
+            .field("method", &self.method)
+            .field("url", &crate::redact::url_for_display(&self.url))
+            .field("query", &query)
+            .field("headers", &headers)
+            .field(
+                "body",
+                &self
+                    .body
+                    .as_ref()
+                    .map(|(content_type, body)| format!("{content_type}, {} bytes", body.len())),
+            )
+            .finish()
+    }
+}
+
 fn evaluate(state: &State<'_>, node: &TNode) -> Result<Value, String> {
     node.evaluate(state)
-        .map_err(|e| format!("line {}: {}", e.at, e.message))
+        .map_err(|e| format!("{}:{}: {}", state.file, e.at, e.message))
 }
 
 fn evaluate_text(state: &State<'_>, node: &TNode) -> Result<String, String> {
@@ -237,9 +335,11 @@ fn build_request(state: &State<'_>, step: &Step) -> Result<Request, String> {
     let (spec_kind, operation_id) = match &step.action {
         Action::Fetch { url } => {
             let url = evaluate_text(state, url)?;
+            state.secrets.add_security_hashes(&url);
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(format!(
-                    "`fetch` needs an absolute http(s) URL, got `{url}`"
+                    "`fetch` needs an absolute http(s) URL, got `{}`",
+                    crate::redact::url_for_display(&url)
                 ));
             }
             let mut headers = Vec::new();
@@ -287,7 +387,11 @@ fn build_request(state: &State<'_>, step: &Step) -> Result<Request, String> {
         .map_err(|missing| format!("path parameter `{missing}` has no value"))?;
     let mut query = Vec::new();
     for (name, node) in &step.query {
-        query.push((name.clone(), evaluate_text(state, node)?));
+        let value = evaluate_text(state, node)?;
+        if name.eq_ignore_ascii_case("SecurityHash") {
+            state.secrets.add(&value, "security-hash");
+        }
+        query.push((name.clone(), value));
     }
     let mut headers = Vec::new();
     let (identity_tenant, bearer) = identity(state, step, operation_id, spec_kind)?;
@@ -444,7 +548,7 @@ async fn send(target: &Target, request: &Request) -> Result<Reply, String> {
             .header("Content-Type", content_type.as_str())
             .body(body.clone());
     }
-    let response = builder.send().await.map_err(|error| error.to_string())?;
+    let response = builder.send().await.map_err(transport_error)?;
     let status = response.status().as_u16();
     let content_type = response
         .headers()
@@ -458,11 +562,7 @@ async fn send(target: &Target, request: &Request) -> Result<Reply, String> {
                 .trim()
                 .to_ascii_lowercase()
         });
-    let body = response
-        .bytes()
-        .await
-        .map_err(|error| error.to_string())?
-        .to_vec();
+    let body = response.bytes().await.map_err(transport_error)?.to_vec();
     let looks_json = content_type
         .as_deref()
         .is_some_and(|ct| ct.contains("json"))
@@ -480,15 +580,68 @@ async fn send(target: &Target, request: &Request) -> Result<Reply, String> {
     })
 }
 
-fn record_coverage(coverage: &Coverage, step: &Step, request: &Request, reply: &Reply) {
-    let _ = step;
-    if let Some((SpecKind::Vlens, operation)) = &request.operation {
-        let code = reply
-            .json
-            .as_ref()
-            .and_then(|json| json.get("error_code"))
-            .and_then(Value::as_i64);
-        coverage.record(operation, reply.status, code);
+/// A transport error and its causes, without the URL: reqwest's message names it, query
+/// included (a signing link's SecurityHash).
+fn transport_error(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+}
+
+/// Counts a reply: an operation's under it; a fetched URL's under the Vlens operation whose
+/// path it has, or, on the target but on no operation's route, under "no operation" (so a
+/// `NotFound` a case expects through `fetch` counts as seen, as the static check counts it).
+fn record_coverage(coverage: &Coverage, base_url: &str, request: &Request, reply: &Reply) {
+    let code = reply
+        .json
+        .as_ref()
+        .and_then(|json| json.get("error_code"))
+        .and_then(Value::as_i64);
+    match &request.operation {
+        Some((SpecKind::Vlens, operation)) => coverage.record(operation, reply.status, code),
+        Some((SpecKind::Control, _)) => {}
+        None => match fetched_route(base_url, &request.url) {
+            FetchedRoute::Vlens(operation) => coverage.record(operation, reply.status, code),
+            FetchedRoute::NoOperation => coverage.record_outside_operations(reply.status, code),
+            FetchedRoute::Control | FetchedRoute::Elsewhere => {}
+        },
+    }
+}
+
+/// Where a fetched URL leads, for coverage.
+#[derive(Debug, PartialEq, Eq)]
+enum FetchedRoute {
+    /// The path of this Vlens operation (a GET).
+    Vlens(&'static str),
+    /// A route of the sandbox control API (the signing page, the contract PDF).
+    Control,
+    /// The target, on a route no operation of either spec owns.
+    NoOperation,
+    /// Another host.
+    Elsewhere,
+}
+
+fn fetched_route(base_url: &str, url: &str) -> FetchedRoute {
+    let Some(path) = url
+        .strip_prefix(base_url)
+        .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+    else {
+        return FetchedRoute::Elsewhere;
+    };
+    if let Some(operation) = vlens_openapi::vlens().find_operation("GET", path) {
+        FetchedRoute::Vlens(operation.id.as_str())
+    } else if vlens_openapi::sandbox_control()
+        .find_operation("GET", path)
+        .is_some()
+    {
+        FetchedRoute::Control
+    } else {
+        FetchedRoute::NoOperation
     }
 }
 
@@ -691,7 +844,10 @@ fn expectation_layer(
                     Some("expected another value (not shown: a secret member)".to_owned())
                 }
                 Ok(expected) => Some(format!("expected {}", state.secrets.redact_json(&expected))),
-                Err(error) => Some(format!("the expected value: {}", error.message)),
+                Err(error) => Some(format!(
+                    "the expected value ({}:{}): {}",
+                    state.file, error.at, error.message
+                )),
             },
             (Check::Matches(regex), Some(Value::String(text))) => (!regex.is_match(text))
                 .then(|| format!("expected a string matching /{}/", regex.as_str())),
@@ -755,7 +911,14 @@ fn expectation_layer(
                     ));
                 }
             }
-            Err(error) => findings.push(Finding::new("expectation", "", error.message)),
+            Err(error) => findings.push(Finding::new(
+                "expectation",
+                "",
+                format!(
+                    "`body_contains` ({}:{}): {}",
+                    state.file, error.at, error.message
+                ),
+            )),
         }
     }
 }
@@ -943,6 +1106,13 @@ pub fn unavailable(case: &Case, target: &Target) -> Option<String> {
         if case.fixtures.requests.iter().any(|r| r.status.is_some()) {
             missing.push("setting a request's status (sandbox control API)".to_owned());
         }
+        if calls_create(case) {
+            missing.push(
+                "a fresh eligible user for Create (every case shares the env-given user, whose \
+                 first request keeps it ineligible; fresh users need the sandbox control API)"
+                    .to_owned(),
+            );
+        }
     }
     missing.dedup();
     (!missing.is_empty()).then(|| format!("the target cannot provide {}", missing.join("; ")))
@@ -1017,4 +1187,180 @@ pub(crate) async fn fixture_call(
         ));
     }
     Ok(json.get("data").cloned().unwrap_or(Value::Null))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_requests_users_and_replies_shows_no_secret() {
+        let request = Request {
+            operation: Some((SpecKind::Vlens, "view-contract-pdf".to_owned())),
+            method: Method::GET,
+            url: "http://h/x.pdf?SecurityHash=hash-canary".to_owned(),
+            query: vec![("SecurityHash".to_owned(), "query-canary".to_owned())],
+            headers: vec![
+                ("ApiKey".to_owned(), "key-canary".to_owned()),
+                ("Authorization".to_owned(), "Bearer token-canary".to_owned()),
+                ("X-Trace".to_owned(), "shown".to_owned()),
+            ],
+            body: Some((
+                "application/json".to_owned(),
+                br#"{"password":"body-canary"}"#.to_vec(),
+            )),
+        };
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(
+            shown.contains("X-Trace: shown") && shown.contains("26 bytes"),
+            "{shown}"
+        );
+        let user = UserState {
+            token: "user-token-canary".to_owned(),
+            tenant: TenantRef::Main,
+        };
+        let shown = format!("{user:?}");
+        assert!(
+            !shown.contains("canary") && shown.contains("Main"),
+            "{shown}"
+        );
+        let body = br#"{"data":{"accessToken":"reply-canary","link":"http://h/s?SecurityHash=hash-canary"}}"#;
+        let reply = Reply {
+            status: 200,
+            content_type: Some("application/json".to_owned()),
+            body: body.to_vec(),
+            json: serde_json::from_slice(body).ok(),
+        };
+        let shown = format!("{reply:?}");
+        assert!(
+            !shown.contains("canary") && shown.contains("200"),
+            "{shown}"
+        );
+    }
+
+    fn loaded(trial: &str, yaml: &str) -> LoadedCase {
+        let node = crate::yaml::parse(yaml).unwrap();
+        LoadedCase {
+            file: format!("{trial}.yaml"),
+            trial: trial.to_owned(),
+            case: crate::case::read_case(&node).unwrap(),
+        }
+    }
+
+    const WITH_USER: &str =
+        "name: a user\nfixtures: {users: {user: {}}}\nsteps:\n  - operation: check-eligibility\n";
+    const WITH_REQUEST: &str = "name: a request\nfixtures: {users: {user: {}}, requests: {loan: {owner: user}}}\nsteps:\n  - operation: check-eligibility\n";
+    const NO_FIXTURES: &str =
+        "name: no fixtures\nsteps:\n  - operation: get-all-request-types\n    as: nobody\n";
+    const CREATES: &str = "name: a create\nfixtures: {users: {user: {}}}\nsteps:\n  - operation: create-business-request\n    path: {typeId: 414}\n    body: {geoLocation: \"${user.location}\", requestFieldsValues: {}}\n    expect: {error: InvalidFieldValue}\n";
+    const CREATE_WITHOUT_KEY: &str = "name: a create without key\nfixtures: {users: {user: {}}}\nsteps:\n  - operation: create-business-request\n    api_key: none\n    path: {typeId: 414}\n    body: {geoLocation: \"${user.location}\", requestFieldsValues: {}}\n    expect: {error: Unauthorized}\n";
+
+    /// A target without the control API (nothing listens on port 1), with a staging user and
+    /// products from its env.
+    async fn staging() -> Target {
+        let settings = crate::target::Settings::default()
+            .with(crate::target::env::API_KEY, "k")
+            .with(crate::target::env::USER_PHONE, "+201000000000")
+            .with(crate::target::env::USER_PASSWORD, "p")
+            .with(crate::target::env::USER_IMEI, "i")
+            .with(crate::target::env::PRODUCT_AUTO_APPROVED, "414")
+            .with(crate::target::env::PRODUCT_NEEDS_APPROVAL, "415");
+        let target = Target::at("http://127.0.0.1:1", &settings).await.unwrap();
+        assert!(!target.has_control_api());
+        target
+    }
+
+    #[tokio::test]
+    async fn on_staging_cases_with_the_user_run_alone_and_create_is_ignored() {
+        let staging = staging().await;
+        let sandbox = Target::embedded().await.unwrap();
+        let [
+            with_user,
+            with_request,
+            no_fixtures,
+            creates,
+            create_without_key,
+        ] = [
+            WITH_USER,
+            WITH_REQUEST,
+            NO_FIXTURES,
+            CREATES,
+            CREATE_WITHOUT_KEY,
+        ]
+        .map(|yaml| loaded("t", yaml).case);
+        // Scheduling: only cases holding the shared user take turns, and only there.
+        assert!(runs_alone(&with_user, &staging));
+        assert!(runs_alone(&with_request, &staging));
+        assert!(!runs_alone(&no_fixtures, &staging));
+        for case in [&with_user, &with_request, &no_fixtures] {
+            assert!(!runs_alone(case, &sandbox));
+        }
+        // Ignoring: Create for a business outcome needs a fresh eligible user.
+        assert_eq!(unavailable(&with_user, &staging), None);
+        assert_eq!(unavailable(&create_without_key, &staging), None);
+        for case in [&with_request, &creates] {
+            let reason = unavailable(case, &staging).unwrap_or_default();
+            assert!(
+                reason.contains("a fresh eligible user for Create"),
+                "{reason}"
+            );
+            assert_eq!(unavailable(case, &sandbox), None);
+        }
+    }
+
+    #[tokio::test]
+    async fn cases_that_run_alone_wait_for_their_turn() {
+        let staging = staging().await;
+        let coverage = Coverage::default();
+        let snapshots = SnapshotStore {
+            dir: std::env::temp_dir(),
+        };
+        let context = RunContext {
+            target: &staging,
+            coverage: &coverage,
+            snapshots: &snapshots,
+        };
+        let with_user = loaded("with_user", WITH_USER);
+        let no_fixtures = loaded("no_fixtures", NO_FIXTURES);
+        let patience = std::time::Duration::from_millis(300);
+        let held = SHARED_USER_TURN.lock().await;
+        // Nothing listens on port 1, so each run fails at once — when it runs at all.
+        let waited = tokio::time::timeout(patience, run_case(&context, &with_user)).await;
+        assert!(waited.is_err(), "ran while another case had the user");
+        let other = tokio::time::timeout(patience, run_case(&context, &no_fixtures)).await;
+        assert!(other.is_ok(), "a case without the user does not wait");
+        drop(held);
+        let ran = tokio::time::timeout(10 * patience, run_case(&context, &with_user)).await;
+        assert!(ran.is_ok_and(|run| run.result.is_err()));
+    }
+
+    #[test]
+    fn fetched_urls_are_attributed_to_the_route_they_reach() {
+        let base = "http://127.0.0.1:5555";
+        assert_eq!(
+            fetched_route(base, &format!("{base}/api/BusinessRequest/NoSuchOperation")),
+            FetchedRoute::NoOperation
+        );
+        assert_eq!(
+            fetched_route(
+                base,
+                &format!("{base}/api/BusinessRequest/GetAllRequestTypes")
+            ),
+            FetchedRoute::Vlens("get-all-request-types")
+        );
+        assert_eq!(
+            fetched_route(base, &format!("{base}/__sandbox/health")),
+            FetchedRoute::Control
+        );
+        assert_eq!(
+            fetched_route(base, "https://elsewhere.example/api/x"),
+            FetchedRoute::Elsewhere
+        );
+        assert_eq!(
+            fetched_route(base, &format!("{base}5/api/x")),
+            FetchedRoute::Elsewhere,
+            "another port is another host"
+        );
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::redact::{Secrets, is_secret_key};
+use crate::redact::{Secrets, is_secret_key, replace_security_hash_params};
 
 /// Value patterns replaced inside every string, in order.
 static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
@@ -99,7 +99,9 @@ fn normalize_at(
 
 /// Normalizes free text (an HTML page, a string member).
 pub fn normalize_text(text: &str, base_url: &str, secrets: &Secrets) -> String {
-    let mut out = secrets.redact(text);
+    // A link's SecurityHash, whatever its shape, is the stable `[hash]` (before the secrets'
+    // own `[REDACTED security-hash]`, which would hide that it is a query parameter's value).
+    let mut out = secrets.redact(&replace_security_hash_params(text, "[hash]"));
     if !base_url.is_empty() {
         out = out.replace(base_url, "[base-url]");
     }
@@ -189,6 +191,29 @@ mod tests {
                     "note": "key [REDACTED api-key]"
                 },
                 "error_code": null
+            })
+        );
+    }
+
+    #[test]
+    fn security_hashes_of_any_shape_never_reach_a_snapshot() {
+        let secrets = Secrets::default();
+        // A hash that is not 40-64 hex digits (another server's format), in a link, in a
+        // member named so, and bare once the link was seen.
+        let link = "http://h/sign?SecurityHash=Zm9v-YmFy_opaque&RequestId=x";
+        secrets.add_from_json(&json!({ "data": link }));
+        let reply = json!({
+            "data": link,
+            "securityHash": "Zm9v-YmFy_opaque",
+            "note": "hash Zm9v-YmFy_opaque"
+        });
+        let normalized = normalize(&reply, "http://h", &secrets);
+        assert_eq!(
+            normalized,
+            json!({
+                "data": "[base-url]/sign?SecurityHash=[hash]&RequestId=x",
+                "securityHash": "[secret]",
+                "note": "hash [REDACTED security-hash]"
             })
         );
     }

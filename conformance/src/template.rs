@@ -279,8 +279,40 @@ impl Expr {
                         other => other.evaluate(scope).map(Arg::Value),
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                generate::call(function, &values).map_err(error)
+                // Named as written (variables, not their values, which may be secret).
+                generate::call(function, &values)
+                    .map_err(|message| error(format!("`{self}`: {message}")))
             }
+        }
+    }
+}
+
+/// The expression as a case writes it (variable names, never their values).
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Path(name, segments) => {
+                write!(f, "{name}")?;
+                for segment in segments {
+                    match segment {
+                        Segment::Key(key) => write!(f, ".{key}")?,
+                        Segment::Index(index) => write!(f, "[{index}]")?,
+                    }
+                }
+                Ok(())
+            }
+            Expr::Call(name, args) => {
+                write!(f, "{name}(")?;
+                for (index, arg) in args.iter().enumerate() {
+                    if index > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                write!(f, ")")
+            }
+            Expr::Quantity(number, unit) => write!(f, "{number}{unit}"),
+            Expr::Text(text) => write!(f, "'{text}'"),
         }
     }
 }
@@ -562,6 +594,20 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("`user.nope` does not exist")
+        );
+    }
+
+    #[test]
+    fn a_failing_call_is_named_as_written() {
+        let error = eval("at ${now(+100000000d)}").unwrap_err();
+        assert!(error.message.starts_with("`now(100000000d)`: "), "{error}");
+        // Variables are named, never shown: their values may be secret.
+        let error = eval("${query_param(user.token, 'SecurityHash')}").unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("`query_param(user.token, 'SecurityHash')`: "),
+            "{error}"
         );
     }
 

@@ -1,9 +1,10 @@
 //! Broken case files become one failing trial each, named after the file, whose message gives
 //! file:line:column; the good file beside them still runs; nothing panics.
 
+mod common;
+
 use std::path::PathBuf;
 
-use vlens_conformance::harness::{Options, run};
 use vlens_conformance::suite;
 
 fn dir() -> PathBuf {
@@ -59,24 +60,7 @@ fn each_bad_file_is_one_problem_report_with_its_position() {
 
 #[test]
 fn bad_files_fail_and_the_good_case_still_passes() {
-    let snapshots = tempfile::tempdir().unwrap();
-    let options = Options {
-        base_url: None,
-        cases_dir: dir(),
-        cases_shown_as: SHOWN.to_owned(),
-        snapshots_dir: snapshots.path().to_owned(),
-        coverage_trials: false,
-        settings: Default::default(),
-    };
-    // JSON events, and a filter that matches every trial: this inner run's own (expected)
-    // failures must not print a `test result: FAILED` line into the outer test's output.
-    let arguments = libtest_mimic::Arguments {
-        test_threads: Some(2),
-        format: Some(libtest_mimic::FormatSetting::Json),
-        filter: Some(String::new()),
-        ..Default::default()
-    };
-    let conclusion = run(&arguments, &options).unwrap();
+    let conclusion = common::run_quietly(&dir(), SHOWN, false);
     assert_eq!(conclusion.num_failed, EXPECTED.len() as u64);
     assert_eq!(conclusion.num_passed, 1);
 }

@@ -1,6 +1,6 @@
 //! Canary values prove that secrets stay out of failure messages and snapshots: an ApiKey and
-//! an admin password chosen here, and the tokens and OTP codes the server hands out (which the
-//! harness registers as it meets them).
+//! an admin password chosen here, and the tokens, OTP codes and signing links' SecurityHashes
+//! the server hands out (which the harness registers as it meets them).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,6 +13,25 @@ use vlens_conformance::target::{Settings, Target, env};
 
 const CANARY_API_KEY: &str = "canary-api-key-7f3c9e";
 const CANARY_PASSWORD: &str = "canary-password-b41d";
+
+/// A SecurityHash as the sandbox makes it (40 hex digits) anywhere in a text, or the value of a
+/// `SecurityHash=` parameter that is not a placeholder: found without the harness's own list.
+fn security_hashes_in(text: &str) -> Vec<String> {
+    let pattern = regex::Regex::new(r"(?i)[0-9a-f]{40}|securityhash=[^\[]").unwrap();
+    pattern
+        .find_iter(text)
+        .map(|found| found.as_str().to_owned())
+        .collect()
+}
+
+/// The committed snapshot of a signing link, given to the canary case as its expected
+/// snapshot: the case passes that step only if its normalized reply has no hash.
+fn provide_signing_link_snapshot(dir: &Path) {
+    let committed =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/sandbox/signing-link.snap");
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::copy(committed, dir.join("canary-signing-link.snap")).unwrap();
+}
 
 fn all_text_below(dir: &Path) -> String {
     let mut text = String::new();
@@ -57,6 +76,7 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
         let store = SnapshotStore {
             dir: snapshots.path().join(&target.snapshot_name),
         };
+        provide_signing_link_snapshot(&store.dir);
         let context = RunContext {
             target: &target,
             coverage: &coverage,
@@ -67,6 +87,10 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
             let Err(message) = &run.result else {
                 panic!("{} was designed to fail", loaded.trial);
             };
+            if loaded.trial == "security_hash_shown" {
+                // Past its snapshot step: the snapshot matched the hash-free one.
+                assert!(message.contains("\nstep 2 "), "{message}");
+            }
             for (value, label) in run.secrets.values() {
                 assert!(
                     !message.contains(&value),
@@ -91,8 +115,21 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
     for canary in [CANARY_API_KEY, CANARY_PASSWORD] {
         assert!(!output.contains(canary), "{canary} leaked:\n{output}");
     }
+    let hashes = security_hashes_in(&output);
+    assert!(
+        hashes.is_empty(),
+        "SecurityHash leaked: {hashes:?}\n{output}"
+    );
+    // The signing-link canaries did show links, so the check above was not vacuous.
+    for shown in [
+        "SecurityHash=[REDACTED security-hash]",
+        "`fetch` needs an absolute http(s) URL",
+        "no reply",
+    ] {
+        assert!(output.contains(shown), "`{shown}` not in:\n{output}");
+    }
     // The cases met every kind of secret, so the checks above were not vacuous.
-    for label in ["api-key", "password", "token", "otp"] {
+    for label in ["api-key", "password", "token", "otp", "security-hash"] {
         assert!(
             seen_labels.contains(&label),
             "no {label} was met: {seen_labels:?}"
@@ -108,4 +145,5 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
         !written.contains(CANARY_API_KEY) && !written.contains("eyJ"),
         "{written}"
     );
+    assert!(security_hashes_in(&written).is_empty(), "{written}");
 }
