@@ -415,7 +415,7 @@ impl Reader {
         for (key, value) in entries {
             if !known.contains(&key.as_str()) {
                 self.problem(
-                    value.at,
+                    value.key_at.unwrap_or(value.at),
                     format!(
                         "unknown key `{key}` in {what} (known keys: {})",
                         known.join(", ")
@@ -634,6 +634,7 @@ impl Reader {
         let empty = Node {
             value: NodeValue::Map(Vec::new()),
             at: node.at,
+            key_at: node.key_at,
         };
         let node = if node.value == NodeValue::Null {
             &empty

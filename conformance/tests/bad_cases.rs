@@ -27,7 +27,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
         "undefined_variable.yaml:6:16",
         "`request_id` is used before",
     ),
-    ("unknown_key", "unknown_key.yaml:7:7", "unknown key `expct`"),
+    // The key's own position, not its value's (7:7).
+    ("unknown_key", "unknown_key.yaml:6:5", "unknown key `expct`"),
     (
         "unknown_operation",
         "unknown_operation.yaml:4:16",
