@@ -13,11 +13,31 @@ use vlens_sandbox::control::InjectedFault;
 
 const FAULTS: &str = "/__sandbox/faults";
 const ELIGIBILITY: &str = "/api/BusinessRequest/CheckEligibility";
+const CATALOGUE: &str = "/api/BusinessRequest/GetAllRequestTypes";
 
 async fn inject(sandbox: &TestSandbox, api_key: &str, body: Value) -> InjectedFault {
     sandbox
         .control(reqwest::Method::POST, FAULTS, api_key, Some(body))
         .await
+}
+
+/// A sandbox with this fault armed in the Default tenant.
+async fn sandbox_with_fault(fault: Value) -> TestSandbox {
+    let sandbox = TestSandbox::start().await;
+    inject(&sandbox, KEY, fault).await;
+    sandbox
+}
+
+/// A raw GET with the ApiKey and a user token (to see the headers and the envelope as sent).
+async fn raw_get(sandbox: &TestSandbox, path: &str, token: &str) -> reqwest::Response {
+    sandbox
+        .http()
+        .get(sandbox.url(path))
+        .header("ApiKey", KEY)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answered")
 }
 
 /// The HTTP status of GetAllRequestTypes (a GET; `client` has a user token).
@@ -67,14 +87,7 @@ async fn a_503_with_retry_after_hits_the_named_operation_only() {
     // Another operation of the same tenant is served as usual and leaves the fault armed.
     let client = sandbox.user_client(KEY, &user);
     assert_eq!(catalogue_status(&client).await, 200);
-    let reply = sandbox
-        .http()
-        .get(sandbox.url(ELIGIBILITY))
-        .header("ApiKey", KEY)
-        .bearer_auth(&user.access_token)
-        .send()
-        .await
-        .expect("answered");
+    let reply = raw_get(&sandbox, ELIGIBILITY, &user.access_token).await;
     assert_eq!(reply.status().as_u16(), 503);
     assert_eq!(
         reply
@@ -102,23 +115,13 @@ async fn a_503_with_retry_after_hits_the_named_operation_only() {
 
 #[tokio::test]
 async fn count_drains_exactly_then_the_normal_reply() {
-    let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    inject(
-        &sandbox,
-        KEY,
+    let sandbox = sandbox_with_fault(
         json!({"operationId": "get-all-request-types", "status": 504, "count": 3}),
     )
     .await;
+    let user = sandbox.user(KEY).await;
     for _ in 0..3 {
-        let reply = sandbox
-            .http()
-            .get(sandbox.url("/api/BusinessRequest/GetAllRequestTypes"))
-            .header("ApiKey", KEY)
-            .bearer_auth(&user.access_token)
-            .send()
-            .await
-            .expect("answered");
+        let reply = raw_get(&sandbox, CATALOGUE, &user.access_token).await;
         assert_eq!(reply.status().as_u16(), 504);
         assert!(
             reply.headers().get("retry-after").is_none(),
@@ -133,15 +136,9 @@ async fn count_drains_exactly_then_the_normal_reply() {
 
 #[tokio::test]
 async fn any_operation_is_hit_by_a_star_fault() {
-    let sandbox = TestSandbox::start().await;
+    let sandbox = sandbox_with_fault(json!({"operationId": "*", "status": 502, "count": 2})).await;
     let user = sandbox.user(KEY).await;
     let client = sandbox.user_client(KEY, &user);
-    inject(
-        &sandbox,
-        KEY,
-        json!({"operationId": "*", "status": 502, "count": 2}),
-    )
-    .await;
     assert_eq!(catalogue_status(&client).await, 502);
     assert_eq!(existence_status(&client).await, 502);
     assert_eq!(catalogue_status(&client).await, 200);
@@ -155,13 +152,8 @@ async fn any_operation_is_hit_by_a_star_fault() {
 
 #[tokio::test]
 async fn the_fault_comes_before_the_token_and_body_checks() {
-    let sandbox = TestSandbox::start().await;
-    inject(
-        &sandbox,
-        KEY,
-        json!({"operationId": "create-business-request", "count": 1}),
-    )
-    .await;
+    let sandbox =
+        sandbox_with_fault(json!({"operationId": "create-business-request", "count": 1})).await;
     // No bearer token and no body: without the fault this is a 401.
     let post = || {
         sandbox
@@ -177,15 +169,12 @@ async fn the_fault_comes_before_the_token_and_body_checks() {
 
 #[tokio::test]
 async fn a_500_comes_from_the_panic_guard_and_the_server_keeps_serving() {
-    let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    inject(
-        &sandbox,
-        KEY,
+    let sandbox = sandbox_with_fault(
         json!({"operationId": "get-current-business-request-list", "status": 500}),
     )
     .await;
+    let user = sandbox.user(KEY).await;
+    let client = sandbox.user_client(KEY, &user);
     let result = client
         .get_current_business_request_list(None, None)
         .await
@@ -212,10 +201,7 @@ async fn a_500_comes_from_the_panic_guard_and_the_server_keeps_serving() {
 async fn concurrent_requests_consume_exactly_count_faults() {
     const REQUESTS: usize = 20;
     const COUNT: usize = 5;
-    let sandbox = TestSandbox::start().await;
-    inject(
-        &sandbox,
-        KEY,
+    let sandbox = sandbox_with_fault(
         json!({"operationId": "check-existence-of-email-or-phone", "count": COUNT}),
     )
     .await;
@@ -341,14 +327,11 @@ fn retrying_client(sandbox: &TestSandbox) -> Client {
 
 #[tokio::test]
 async fn the_client_retries_a_get_through_two_503s() {
-    let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    inject(
-        &sandbox,
-        KEY,
+    let sandbox = sandbox_with_fault(
         json!({"operationId": "get-all-request-types", "count": 2, "retryAfterSeconds": 0}),
     )
     .await;
+    let user = sandbox.user(KEY).await;
     let before = sandbox.checked_replies();
     let client = retrying_client(&sandbox);
     client
@@ -370,13 +353,9 @@ async fn the_client_retries_a_get_through_two_503s() {
 
 #[tokio::test]
 async fn the_client_does_not_retry_a_post() {
-    let sandbox = TestSandbox::start().await;
-    inject(
-        &sandbox,
-        KEY,
-        json!({"operationId": "check-existence-of-email-or-phone", "count": 1}),
-    )
-    .await;
+    let sandbox =
+        sandbox_with_fault(json!({"operationId": "check-existence-of-email-or-phone", "count": 1}))
+            .await;
     let client = retrying_client(&sandbox);
     let before = sandbox.checked_replies();
     assert_eq!(existence_status(&client).await, 503);
