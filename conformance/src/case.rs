@@ -360,6 +360,11 @@ pub struct Problem {
     pub message: String,
 }
 
+/// The headers the harness sends itself (`api_key`, `as`): a step need not write them, even
+/// where the spec requires them. Every other required header and query parameter must be in
+/// the step, unless it is `invalid: true`.
+pub const HARNESS_HEADERS: &[&str] = &["ApiKey", "Authorization"];
+
 /// Names reserved for fixtures the harness always provides.
 pub const RESERVED: &[&str] = &["tenant", "other_tenant", "admin", "target", "env"];
 
@@ -415,7 +420,7 @@ impl Reader {
         for (key, value) in entries {
             if !known.contains(&key.as_str()) {
                 self.problem(
-                    value.at,
+                    value.key_at.unwrap_or(value.at),
                     format!(
                         "unknown key `{key}` in {what} (known keys: {})",
                         known.join(", ")
@@ -634,6 +639,7 @@ impl Reader {
         let empty = Node {
             value: NodeValue::Map(Vec::new()),
             at: node.at,
+            key_at: node.key_at,
         };
         let node = if node.value == NodeValue::Null {
             &empty
@@ -1286,18 +1292,52 @@ impl Reader {
                 }
             }
         }
+        let at = fields.get("operation").map_or(step.at, |n| n.at);
         for parameter in op
             .parameters
             .iter()
             .filter(|p| p.location == ParameterLocation::Path)
         {
             if !step.path.iter().any(|(name, _)| *name == parameter.name) {
-                let at = fields.get("operation").map_or(step.at, |n| n.at);
                 self.problem(
                     at,
                     format!(
                         "`{}` needs the path parameter `{}` (under `path`)",
                         op.id, parameter.name
+                    ),
+                );
+            }
+        }
+        if step.invalid {
+            return;
+        }
+        for parameter in op.parameters.iter().filter(|p| p.required) {
+            let (section, given) = match parameter.location {
+                ParameterLocation::Query => (
+                    "query",
+                    step.query.iter().any(|(name, _)| *name == parameter.name),
+                ),
+                ParameterLocation::Header
+                    if !HARNESS_HEADERS
+                        .iter()
+                        .any(|sent| sent.eq_ignore_ascii_case(&parameter.name)) =>
+                {
+                    (
+                        "headers",
+                        step.headers
+                            .iter()
+                            .any(|(name, _)| name.eq_ignore_ascii_case(&parameter.name)),
+                    )
+                }
+                _ => continue,
+            };
+            if !given {
+                self.problem(
+                    at,
+                    format!(
+                        "`{}` requires the {} parameter `{}` (under `{section}`; add \
+                         `invalid: true` if leaving it out is the point)",
+                        op.id, parameter.location, parameter.name
                     ),
                 );
             }

@@ -34,6 +34,9 @@ pub struct Node {
     pub value: NodeValue,
     /// Where it is in the file.
     pub at: Pos,
+    /// Where the key naming it starts, when it is a mapping's value: a problem with the key
+    /// itself (an unknown key) is reported there, not at the value.
+    pub key_at: Option<Pos>,
 }
 
 /// A YAML value whose children keep their positions.
@@ -59,6 +62,7 @@ impl Node {
         Node {
             value,
             at: Pos::default(),
+            key_at: None,
         }
     }
 
@@ -125,11 +129,16 @@ impl<'de> Deserialize<'de> for Node {
         let spanned = Spanned::<NodeValue>::deserialize(deserializer)?;
         Ok(Node {
             value: spanned.value,
-            at: Pos {
-                line: spanned.referenced.line(),
-                column: spanned.referenced.column(),
-            },
+            at: position(&spanned.referenced),
+            key_at: None,
         })
+    }
+}
+
+fn position(location: &serde_saphyr::Location) -> Pos {
+    Pos {
+        line: location.line(),
+        column: location.column(),
     }
 }
 
@@ -196,8 +205,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NodeValue, A::Error> {
         let mut entries: Vec<(String, Node)> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value::<Node>()?;
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let mut value = map.next_value::<Node>()?;
+            // serde-saphyr gives line 0 when it does not know where a key is.
+            let key_at = position(&key.referenced);
+            value.key_at = (key_at.line > 0).then_some(key_at);
+            let key = key.value;
             if entries.iter().any(|(known, _)| *known == key) {
                 // serde-saphyr already rejects duplicate keys; this keeps the promise if its
                 // policy ever changes.
@@ -276,6 +289,7 @@ mod tests {
         };
         let (_, list) = &inner[0];
         assert_eq!(list.at, Pos { line: 2, column: 6 });
+        assert_eq!(list.key_at, Some(Pos { line: 2, column: 3 }));
         let NodeValue::Seq(items) = &list.value else {
             panic!()
         };

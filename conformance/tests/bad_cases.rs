@@ -22,13 +22,24 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ),
     ("duplicate_key", "duplicate_key.yaml:4:1", "uplicate"),
     ("empty", "empty.yaml:1:1", "empty"),
+    (
+        "missing_required_header",
+        "missing_required_header.yaml:3:16",
+        "`login` requires the header parameter `TenancyName` (under `headers`",
+    ),
+    (
+        "missing_required_query",
+        "missing_required_query.yaml:5:16",
+        "requires the query parameter `requestTypeId` (under `query`",
+    ),
     ("not_yaml", "not_yaml.yaml:4:22", "not valid YAML"),
     (
         "undefined_variable",
         "undefined_variable.yaml:6:16",
         "`request_id` is used before",
     ),
-    ("unknown_key", "unknown_key.yaml:7:7", "unknown key `expct`"),
+    // The key's own position, not its value's (7:7).
+    ("unknown_key", "unknown_key.yaml:6:5", "unknown key `expct`"),
     (
         "unknown_operation",
         "unknown_operation.yaml:4:16",

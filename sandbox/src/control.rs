@@ -257,3 +257,30 @@ impl fmt::Debug for IdToken {
         f.write_str("IdToken([REDACTED])")
     }
 }
+
+/// `POST /__sandbox/faults` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InjectFaultInput {
+    /// An operationId of `openapi/vlens.yaml`, or `*` for any operation.
+    pub operation_id: String,
+    /// 500, 502, 503 or 504 (default 503).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<i64>,
+    /// How many requests fail (default 1, at least 1); each faulted request consumes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// Sent as `Retry-After` (502, 503 and 504 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<i64>,
+}
+
+/// A fault as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InjectedFault {
+    pub operation_id: String,
+    pub status: u16,
+    pub count: u32,
+    pub retry_after_seconds: Option<u32>,
+}

@@ -62,6 +62,10 @@ pub enum ApiError {
     /// 500: a fault of the sandbox itself.
     #[error("internal error")]
     Internal,
+    /// 502, 503 or 504 armed through `/__sandbox/faults` (a 500 goes through the panic guard
+    /// instead, as [`ApiError::Internal`]).
+    #[error("injected server fault (HTTP {0})")]
+    InjectedFault(StatusCode),
 }
 
 impl From<KnownErrorCode> for ApiError {
@@ -128,6 +132,15 @@ impl ApiError {
             ApiError::Internal => transport(
                 KnownErrorCode::InternalError,
                 KnownErrorCode::InternalError.message().into(),
+            ),
+            // No spec code names these: like every transport error, the code is the status.
+            ApiError::InjectedFault(status) => (
+                *status,
+                i32::from(status.as_u16()),
+                format!(
+                    "{} - injected through the sandbox control API (/__sandbox/faults)",
+                    status.canonical_reason().unwrap_or("Server error")
+                ),
             ),
         };
         let descriptions: &[FieldProblem] = match self {

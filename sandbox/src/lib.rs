@@ -20,6 +20,7 @@ mod config;
 pub mod control;
 pub mod defaults;
 mod error;
+mod faults;
 mod geo;
 mod handlers;
 mod http;

@@ -15,7 +15,8 @@ Defaults:
   Limits       OTP: 6 digits, 300 s, 5 wrong attempts; body 4 MiB; image 500 KB (512000 bytes)
                decoded; signing links 15 min; access tokens 24 h; refresh tokens 7 days.
   Control API  /__sandbox/health, /tenants, /users, /otp, /requests/{id}/status, /clock,
-               /reset, /oauth/id-token (ApiKey required; see openapi/sandbox-control.yaml).
+               /faults, /reset, /oauth/id-token (ApiKey required; see
+               openapi/sandbox-control.yaml).
 Logs go to stderr; RUST_LOG sets the filter (default `info`).";
 
 /// A stateful local Vlens that follows the documented business rules.

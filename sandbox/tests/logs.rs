@@ -1,6 +1,6 @@
-//! Logs carry method, path, status and latency, and never a secret. In its own test binary:
-//! tracing caches per-callsite interest process-wide, so a thread-local subscriber only sees
-//! everything when no other test runs beside it.
+//! Logs carry method, path, status and latency (and the panic guard's 500s), and never a
+//! secret. In its own test binary: tracing caches per-callsite interest process-wide, so a
+//! thread-local subscriber only sees everything when no other test runs beside it.
 
 mod common;
 
@@ -71,6 +71,19 @@ async fn logs_carry_no_secrets() {
         .into_exposed();
     let hash = url.rsplit('=').next().unwrap_or_default().to_string();
     sandbox.http().get(&url).send().await.expect("page");
+    // A 500 (injected: it goes through the panic guard) is logged by the guard.
+    let _: serde_json::Value = sandbox
+        .control(
+            reqwest::Method::POST,
+            "/__sandbox/faults",
+            KEY,
+            Some(json!({ "operationId": "check-eligibility", "status": 500 })),
+        )
+        .await;
+    assert_code(
+        client.check_eligibility().await.data(),
+        KnownErrorCode::InternalError,
+    );
     sandbox.finish().await;
 
     let logs = String::from_utf8_lossy(&captured.0.lock().unwrap_or_else(PoisonError::into_inner))
@@ -78,6 +91,11 @@ async fn logs_carry_no_secrets() {
     assert!(
         logs.contains("/api/BusinessRequest/CustomerSign/StepRequestOtp"),
         "requests are logged"
+    );
+    assert!(
+        logs.contains("a handler panicked; answered 500")
+            && logs.contains("injected through /__sandbox/faults"),
+        "the panic guard logs the 500"
     );
     for secret in [
         KEY,

@@ -13,6 +13,7 @@ use crate::auth;
 use crate::control::*;
 use crate::defaults;
 use crate::error::{ApiError, ApiResult, FieldProblem};
+use crate::faults::{self, FaultReply};
 use crate::http::AppState;
 use crate::http::extract::{
     ApiKeyTenant, JsonBody, OptionalJsonBody, PathParam, QueryMap, parse_uuid,
@@ -277,4 +278,83 @@ pub async fn mint_id_token(
     let id_token =
         auth::mint_id_token(&tenant, &body.provider, &body.email, lifetime, tenant.now())?;
     reply(IdToken { id_token })
+}
+
+/// `POST /__sandbox/faults`: the next `count` requests of an operation in this tenant answer a
+/// server error (the `http::faults` layer answers them).
+pub async fn inject_fault(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<InjectFaultInput>,
+) -> Reply<InjectedFault> {
+    let (operation, fault, count) = checked_fault(&body).map_err(ApiError::BadRequest)?;
+    tenant.with_state(|state, _| state.faults.inject(operation, fault, count));
+    reply(InjectedFault {
+        operation_id: operation.to_string(),
+        status: fault.status.as_u16(),
+        count,
+        retry_after_seconds: fault.retry_after_seconds,
+    })
+}
+
+/// The operation, reply and count of a fault, or every field at fault.
+fn checked_fault(
+    body: &InjectFaultInput,
+) -> Result<(&'static str, FaultReply, u32), Vec<FieldProblem>> {
+    let operation = if body.operation_id == faults::ANY_OPERATION {
+        Ok(faults::ANY_OPERATION)
+    } else {
+        vlens_client::spec::operation(&body.operation_id)
+            .map(|op| op.id)
+            .ok_or_else(|| {
+                FieldProblem::new(
+                    "operationId",
+                    "is not an operationId of openapi/vlens.yaml (nor `*` for any operation)",
+                )
+            })
+    };
+    let status = body
+        .status
+        .map_or(Some(faults::DEFAULT_STATUS), |s| u16::try_from(s).ok())
+        .filter(|s| faults::STATUSES.contains(s))
+        .and_then(|s| http::StatusCode::from_u16(s).ok())
+        .ok_or_else(|| FieldProblem::new("status", "must be 500, 502, 503 or 504"));
+    // Both are int32 in the spec.
+    let int32 = |value: i64| {
+        u32::try_from(value)
+            .ok()
+            .filter(|v| i32::try_from(*v).is_ok())
+    };
+    let count = int32(body.count.unwrap_or(1))
+        .filter(|count| *count >= 1)
+        .ok_or_else(|| FieldProblem::new("count", "must be an integer of at least 1"));
+    let retry_after = match body.retry_after_seconds {
+        None => Ok(None),
+        Some(_) if status == Ok(http::StatusCode::INTERNAL_SERVER_ERROR) => Err(FieldProblem::new(
+            "retryAfterSeconds",
+            "is for 502, 503 and 504 (a 500 comes from the panic guard, which sends no \
+             Retry-After)",
+        )),
+        Some(seconds) => int32(seconds).map(Some).ok_or_else(|| {
+            FieldProblem::new("retryAfterSeconds", "must be an integer of at least 0")
+        }),
+    };
+    match (operation, status, count, retry_after) {
+        (Ok(operation), Ok(status), Ok(count), Ok(retry_after_seconds)) => Ok((
+            operation,
+            FaultReply {
+                status,
+                retry_after_seconds,
+            },
+            count,
+        )),
+        (operation, status, count, retry_after) => Err([
+            operation.err(),
+            status.err(),
+            count.err(),
+            retry_after.err(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()),
+    }
 }

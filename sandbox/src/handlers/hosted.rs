@@ -148,10 +148,10 @@ pub async fn contract_pdf(
 /// to for paid products. The sandbox charges nothing.
 pub async fn payment_page(
     State(state): State<AppState>,
-    PathParam(file): PathParam,
+    PathParam(raw_id): PathParam,
     query: QueryMap,
 ) -> ApiResult<Html<String>> {
-    let request_id = request_id_of_file(&file, "")?;
+    let request_id = parse_uuid("requestId", &raw_id)?;
     let hash = hash_param(&query)?;
     let view = contract_for(&state, request_id, &hash)?;
     Ok(page(

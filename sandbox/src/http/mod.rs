@@ -1,6 +1,7 @@
 //! The HTTP layer: the router, extractors (the validation layer), replies and middleware.
 
 pub mod extract;
+mod faults;
 mod middleware;
 pub mod reply;
 mod routes;

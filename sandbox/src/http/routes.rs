@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use super::AppState;
-use super::middleware;
+use super::{faults, middleware};
 use crate::defaults::MAX_BODY_BYTES;
 use crate::handlers::{
     activation, admin_auth, business_requests, control, hosted, identity, iframe, registration,
@@ -127,6 +127,13 @@ pub fn router(state: AppState) -> Router {
             "/api/IdentityUserSession/CreateInvitation",
             post(iframe::create_invitation),
         )
+        // Faults armed through `/__sandbox/faults` answer before the handlers above run; a route
+        // layer, so that it sees the matched route (and leaves 404 and 405 alone), added here
+        // so that it covers the Vlens operations only.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::inject,
+        ))
         // Control API.
         .route("/__sandbox/health", get(control::health))
         .route("/__sandbox/tenants", post(control::create_tenant))
@@ -138,6 +145,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/__sandbox/clock", post(control::advance_clock))
         .route("/__sandbox/reset", post(control::reset))
+        .route("/__sandbox/faults", post(control::inject_fault))
         .route("/__sandbox/oauth/id-token", post(control::mint_id_token))
         // Hosted pages.
         .route("/sign", get(hosted::signing_page))

@@ -15,6 +15,7 @@ use vlens_client::KnownErrorCode;
 
 use super::model::*;
 use crate::defaults::EXPIRED_OTP_GRACE_SECONDS;
+use crate::faults::Faults;
 use crate::otp::{Otp, Purpose};
 
 /// The keys of one tenant, all derived from the sandbox's master secret and the tenant id.
@@ -122,9 +123,9 @@ impl Tenant {
         f(&mut state, now)
     }
 
-    /// Forgets users, requests, OTPs, transactions, tokens and the clock offset. Id counters
-    /// and the random stream go on, so an id or token from before the reset never names a
-    /// new record.
+    /// Forgets users, requests, OTPs, transactions, tokens, injected faults and the clock
+    /// offset. Id counters and the random stream go on, so an id or token from before the reset
+    /// never names a new record.
     pub fn reset(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.clear();
@@ -151,6 +152,8 @@ pub struct TenantState {
     pub links: HashMap<String, SigningLink>,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
     pub oauth_verifications: HashMap<Uuid, OAuthVerification>,
+    /// Server errors armed through `/__sandbox/faults`.
+    pub faults: Faults,
 }
 
 impl TenantState {
@@ -172,6 +175,7 @@ impl TenantState {
             links: HashMap::new(),
             refresh_tokens: HashMap::new(),
             oauth_verifications: HashMap::new(),
+            faults: Faults::default(),
         }
     }
 
@@ -187,6 +191,7 @@ impl TenantState {
         self.links.clear();
         self.refresh_tokens.clear();
         self.oauth_verifications.clear();
+        self.faults.clear();
     }
 
     /// A random (v4) uuid from the tenant's seeded stream.
