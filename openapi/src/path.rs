@@ -2,6 +2,8 @@
 //! rendering them. Hand-written because OpenAPI templates are simpler than any router crate's
 //! syntax and the two operations needed here are a few lines each.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
 /// One segment of a template: literal text, or text around one `{parameter}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -129,54 +131,51 @@ impl PathTemplate {
     }
 }
 
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// What a URI fragment may hold unescaped besides unreserved characters (RFC 3986's
+/// sub-delims, `:`, `@` and `/`), for JSON pointers in `$ref` fragments.
+pub(crate) const NOT_FRAGMENT: &AsciiSet = &NOT_UNRESERVED
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'/');
+
 /// Percent-encodes everything but RFC 3986's unreserved characters.
 pub(crate) fn percent_encode_segment(text: &str) -> String {
-    percent_encode(text, |byte| {
-        byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
-    })
+    utf8_percent_encode(text, NOT_UNRESERVED).to_string()
 }
 
-/// Percent-encodes every byte `keep` refuses.
-pub(crate) fn percent_encode(text: &str, keep: fn(u8) -> bool) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if keep(byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
-/// Decodes `%XX` escapes; a malformed escape is kept as it is.
+/// Decodes `%XX` escapes; a malformed escape is kept as it is, and invalid UTF-8 is replaced.
 pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escape = (bytes[index] == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match escape {
-            Some(byte) => {
-                decoded.push(byte);
-                index += 3;
-            }
-            None => {
-                decoded.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_escapes_round_trip_and_malformed_ones_stay() {
+        assert_eq!(percent_encode_segment("a b/ü~"), "a%20b%2F%C3%BC~");
+        assert_eq!(percent_decode("a%20b%2F%C3%BC~"), "a b/ü~");
+        assert_eq!(percent_decode("100%zz%4"), "100%zz%4");
+    }
 
     #[test]
     fn matches_and_captures_parameters() {

@@ -248,9 +248,7 @@ fn is_base64(text: &str) -> bool {
 
 /// Percent-encodes a JSON pointer for a URI fragment (`{`, `}`, spaces and the like).
 fn encode_fragment(pointer: &str) -> String {
-    crate::path::percent_encode(pointer, |byte| {
-        byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte)
-    })
+    percent_encoding::utf8_percent_encode(pointer, crate::path::NOT_FRAGMENT).to_string()
 }
 
 impl ApiSpec {
