@@ -6,7 +6,7 @@
 //! wall clock, so that `/__sandbox/clock` can expire tokens; jsonwebtoken's own `exp` check
 //! (wall clock) is therefore switched off.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use vlens_client::types::SessionPermissions;
@@ -16,6 +16,7 @@ use crate::defaults::{
 };
 use crate::error::ApiError;
 use crate::store::{RefreshRecord, Tenant, TenantState};
+use crate::time::after;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,7 +90,7 @@ pub fn access_token(
                 TokenKind::User
             },
             iat: now.timestamp(),
-            exp: (now + Duration::seconds(ACCESS_TOKEN_LIFETIME_SECONDS)).timestamp(),
+            exp: after(now, ACCESS_TOKEN_LIFETIME_SECONDS).timestamp(),
             jti: None,
         },
     )
@@ -104,7 +105,7 @@ pub fn refresh_token(
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let jti = state.new_jti();
-    let expires_at = now + Duration::seconds(REFRESH_TOKEN_LIFETIME_SECONDS);
+    let expires_at = after(now, REFRESH_TOKEN_LIFETIME_SECONDS);
     let token = sign(
         tenant,
         &Claims {
@@ -229,7 +230,7 @@ pub fn session_token(
 ) -> Result<String, ApiError> {
     claims.tid = tenant.id;
     claims.iat = now.timestamp();
-    claims.exp = (now + Duration::seconds(SESSION_TOKEN_LIFETIME_SECONDS)).timestamp();
+    claims.exp = after(now, SESSION_TOKEN_LIFETIME_SECONDS).timestamp();
     sign(tenant, &claims)
 }
 
@@ -267,7 +268,7 @@ pub fn mint_id_token(
         email: email.to_string(),
         email_verified: true,
         iat: now.timestamp(),
-        exp: (now + Duration::seconds(lifetime_seconds)).timestamp(),
+        exp: after(now, lifetime_seconds).timestamp(),
         tid: tenant.id,
     };
     jsonwebtoken::encode(

@@ -1,7 +1,7 @@
 //! The OTP policy: 6 digits, 300 s, 5 wrong attempts kill it, single use, and a newer OTP for
 //! the same phone, email or request supersedes the older one (see the store).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rand::Rng;
 use uuid::Uuid;
 use vlens_client::KnownErrorCode;
@@ -79,7 +79,7 @@ impl Otp {
             purpose,
             destination,
             request_id,
-            expires_at: now + Duration::seconds(OTP_LIFETIME_SECONDS),
+            expires_at: crate::time::after(now, OTP_LIFETIME_SECONDS),
             wrong_attempts: 0,
             used: false,
             consumed: false,
@@ -116,6 +116,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
     use rand::SeedableRng;
 
     fn otp(now: DateTime<Utc>) -> Otp {

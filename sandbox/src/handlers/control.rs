@@ -248,7 +248,25 @@ pub async fn advance_clock(
     if body.advance_seconds < 0 {
         return Err(ApiError::field("advanceSeconds", "must be at least 0"));
     }
-    let now = tenant.advance_clock(body.advance_seconds);
+    if body.advance_seconds > defaults::MAX_CONTROL_SECONDS {
+        return Err(ApiError::field(
+            "advanceSeconds",
+            format!(
+                "must be at most {} (ten years)",
+                defaults::MAX_CONTROL_SECONDS
+            ),
+        ));
+    }
+    let now = tenant.advance_clock(body.advance_seconds).map_err(|_| {
+        ApiError::field(
+            "advanceSeconds",
+            format!(
+                "would put the clock more than {} seconds (a hundred years) ahead; reset the \
+                 tenant first",
+                defaults::MAX_CLOCK_OFFSET_SECONDS
+            ),
+        )
+    })?;
     // Anything that expired under the moved clock goes now.
     tenant.with_state(|state, now| state.purge(now));
     reply(Clock { now })
@@ -273,6 +291,15 @@ pub async fn mint_id_token(
     let lifetime = body.expires_in_seconds.unwrap_or(3600);
     if lifetime < 1 {
         problems.push(FieldProblem::new("expiresInSeconds", "must be at least 1"));
+    }
+    if lifetime > defaults::MAX_CONTROL_SECONDS {
+        problems.push(FieldProblem::new(
+            "expiresInSeconds",
+            format!(
+                "must be at most {} (ten years)",
+                defaults::MAX_CONTROL_SECONDS
+            ),
+        ));
     }
     problems.finish()?;
     let id_token =

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use axum::Json;
-use chrono::Duration;
 use vlens_client::KnownErrorCode;
 use vlens_client::types;
 
@@ -190,7 +189,7 @@ pub async fn verify_oauth_token(
                     id,
                     OAuthVerification {
                         email: claims.email.to_lowercase(),
-                        expires_at: now + Duration::seconds(OTP_LIFETIME_SECONDS * 12),
+                        expires_at: crate::time::after(now, OTP_LIFETIME_SECONDS * 12),
                         used: false,
                     },
                 );

@@ -144,9 +144,61 @@ impl Store {
     }
 
     /// Drops expired OTPs, links, refresh tokens and OAuth verifications in every tenant.
+    /// A tenant whose purge fails is logged and skipped; the others are still purged, and the
+    /// purger (which calls this every 30 s) keeps running.
     pub fn purge_expired(&self) {
-        for tenant in self.tenants() {
+        each_tenant_isolated(&self.tenants(), |tenant| {
             tenant.with_state(|state, now| state.purge(now));
+        });
+    }
+}
+
+/// Runs `job` on every tenant; a panic in one tenant's job is caught and logged, and the next
+/// tenant's job runs. Returns how many failed. (The tenant lock ignores poisoning, so a tenant
+/// whose job panicked stays usable.)
+fn each_tenant_isolated(tenants: &[Arc<Tenant>], job: impl Fn(&Tenant)) -> usize {
+    let mut failed = 0;
+    for tenant in tenants {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(tenant)));
+        if let Err(panic) = outcome {
+            failed += 1;
+            let reason = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("a panic");
+            tracing::error!(
+                tenant = tenant.id,
+                reason,
+                "purging this tenant failed; the purger goes on"
+            );
         }
+    }
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn one_tenant_failing_does_not_stop_the_others() {
+        let store = Store::new(defaults::DEFAULT_API_KEY, Some(1));
+        store.create_tenant(false);
+        let tenants = store.tenants();
+        assert_eq!(tenants.len(), 3);
+        let done = AtomicUsize::new(0);
+        let failed = each_tenant_isolated(&tenants, |tenant| {
+            if tenant.id == defaults::DEFAULT_TENANT_ID {
+                panic!("a broken tenant (on purpose, in a test)");
+            }
+            done.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(failed, 1);
+        assert_eq!(done.load(Ordering::Relaxed), 2);
+        // The failed tenant still works afterwards.
+        tenants[0].with_state(|state, now| state.purge(now));
     }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use rand::rngs::StdRng;
@@ -14,9 +14,10 @@ use uuid::Uuid;
 use vlens_client::KnownErrorCode;
 
 use super::model::*;
-use crate::defaults::EXPIRED_OTP_GRACE_SECONDS;
+use crate::defaults::{EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS};
 use crate::faults::Faults;
 use crate::otp::{Otp, Purpose};
+use crate::time::after;
 
 /// The keys of one tenant, all derived from the sandbox's master secret and the tenant id.
 pub struct TenantKeys {
@@ -103,17 +104,21 @@ impl Tenant {
 
     /// The tenant's time: the wall clock plus the offset `/__sandbox/clock` added.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.clock_offset.load(Ordering::Relaxed))
+        after(Utc::now(), self.clock_offset.load(Ordering::Relaxed))
     }
 
-    /// Moves the clock forward.
-    pub fn advance_clock(&self, seconds: i64) -> DateTime<Utc> {
-        let _ = self
-            .clock_offset
+    /// Moves the clock forward by `seconds` (at least 0), unless that would put it more than
+    /// [`MAX_CLOCK_OFFSET_SECONDS`] ahead of the wall clock: then nothing moves and the error
+    /// is the offset it would have reached. Checked and stored in one atomic step.
+    pub fn advance_clock(&self, seconds: i64) -> Result<DateTime<Utc>, i64> {
+        self.clock_offset
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
-                Some(offset.saturating_add(seconds))
-            });
-        self.now()
+                offset
+                    .checked_add(seconds)
+                    .filter(|total| (0..=MAX_CLOCK_OFFSET_SECONDS).contains(total))
+            })
+            .map_err(|offset| offset.saturating_add(seconds))?;
+        Ok(self.now())
     }
 
     /// Runs `f` on the records under the tenant's lock, with the tenant's time.
@@ -330,8 +335,8 @@ impl TenantState {
     /// Drops what has expired. OTPs stay a grace period past expiry so that a late attempt
     /// still answers OtpExpired rather than OtpRequestNotFound.
     pub fn purge(&mut self, now: DateTime<Utc>) {
-        let grace = Duration::seconds(EXPIRED_OTP_GRACE_SECONDS);
-        self.otps.retain(|_, otp| otp.expires_at + grace > now);
+        self.otps
+            .retain(|_, otp| after(otp.expires_at, EXPIRED_OTP_GRACE_SECONDS) > now);
         let otps = &self.otps;
         self.latest_otp.retain(|_, id| otps.contains_key(id));
         self.outbox.retain(|_, id| otps.contains_key(id));
