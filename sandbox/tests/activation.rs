@@ -521,3 +521,47 @@ async fn expired_otps_are_purged() {
     );
     sandbox.finish().await;
 }
+
+/// A status change through the control API voids the activation under way: a request signed,
+/// then moved back to Approved, needs a new OTP before StepValidatePayment (no second
+/// activation on the first OTP), and an OTP sent before a change no longer validates.
+#[tokio::test]
+async fn a_control_status_change_resets_the_activation() {
+    let sandbox = TestSandbox::start().await;
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
+    let input = sign_input(Some(request), None);
+    let pay = || client.customer_sign_step_validate_payment(&input);
+    sandbox
+        .validated_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    pay().await.data().expect("activates");
+    sandbox
+        .set_status(KEY, request, RequestStatus::APPROVED.0)
+        .await;
+    assert_code(pay().await.data(), KnownErrorCode::StepOutOfOrder);
+
+    // An OTP sent, then a status change: the OTP is void.
+    let (otp_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    sandbox
+        .set_status(KEY, request, RequestStatus::APPROVED.0)
+        .await;
+    assert_code(
+        client
+            .customer_sign_step_validate_otp(&validate_otp_input(request, otp_id, &code))
+            .await
+            .data(),
+        KnownErrorCode::StepOutOfOrder,
+    );
+    assert_code(pay().await.data(), KnownErrorCode::StepOutOfOrder);
+    // A new OTP starts the activation over.
+    sandbox
+        .validated_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    pay()
+        .await
+        .data()
+        .expect("activates again after a fresh OTP");
+    sandbox.finish().await;
+}

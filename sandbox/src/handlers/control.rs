@@ -226,10 +226,17 @@ pub async fn set_request_status(
         let record = state.requests.get_mut(&id)?;
         record.status = body.status;
         record.modified_at = Some(now);
+        // Under the same lock: whatever activation was under way is void, so a request moved
+        // back to Approved starts over (a new OTP, validated, then StepValidatePayment) and is
+        // never activated twice on one OTP.
+        let abandoned = std::mem::take(&mut record.activation);
+        if let Some(otp) = abandoned.latest_otp {
+            state.forget_otp(otp);
+        }
         Some(RequestStatusChange {
             id,
-            requeststatus: record.status,
-            request_status_name: views::status_name(record.status),
+            requeststatus: body.status,
+            request_status_name: views::status_name(body.status),
         })
     });
     match changed {

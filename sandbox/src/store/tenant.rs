@@ -323,6 +323,20 @@ impl TenantState {
             .ok_or(KnownErrorCode::OtpRequestNotFound)
     }
 
+    /// Forgets an OTP: it is no longer live, nor in the outbox.
+    pub fn forget_otp(&mut self, id: Uuid) {
+        let Some(otp) = self.otps.remove(&id) else {
+            return;
+        };
+        let key = Self::otp_key(otp.purpose, &otp.destination, otp.request_id);
+        if self.latest_otp.get(&key) == Some(&id) {
+            self.latest_otp.remove(&key);
+        }
+        if self.outbox.get(&otp.destination) == Some(&id) {
+            self.outbox.remove(&otp.destination);
+        }
+    }
+
     /// The last OTP sent to a phone number or email.
     pub fn outbox(&self, destination: &str) -> Option<&Otp> {
         self.outbox
