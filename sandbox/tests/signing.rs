@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
-use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
+use vlens_sandbox::defaults::{COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
 
 /// The (RequestId, SecurityHash) of a signing URL.
 fn parse_link(url: &str, base: &str) -> (uuid::Uuid, String) {
@@ -217,5 +217,73 @@ async fn the_link_uses_the_host_the_client_called() {
         url.starts_with(&format!("http://localhost:{port}/sign?")),
         "{url}"
     );
+    sandbox.finish().await;
+}
+
+/// Signing and payment links are of different purposes: a payment page's hash does not open
+/// the contract (ViewContractPdf, the PDF, the signing page), and a signing hash does not open
+/// the payment page. Each still opens its own.
+#[tokio::test]
+async fn a_payment_hash_and_a_signing_hash_open_only_their_own_pages() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let client = sandbox.user_client(KEY, &user);
+    let request = create_request(&client, COMMERCIAL_LEASE_TYPE_ID).await;
+    sandbox.set_status(KEY, request, 2).await;
+    let (sent_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    let payment_url = client
+        .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
+        .await
+        .data()
+        .expect("a payment URL")
+        .into_exposed();
+    let payment_hash = payment_url
+        .split_once("SecurityHash=")
+        .map(|(_, hash)| hash.to_string())
+        .expect("the payment URL has a SecurityHash");
+    let signing_url = client
+        .generate_sign_contract_link(&sign_input(Some(request), None))
+        .await
+        .data()
+        .expect("link")
+        .into_exposed();
+    let (_, signing_hash) = parse_link(&signing_url, sandbox.base_url());
+    let status = |path: String| {
+        let url = sandbox.url(&path);
+        let http = sandbox.http().clone();
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .expect("answered")
+                .status()
+                .as_u16()
+        }
+    };
+
+    assert_code(
+        client
+            .view_contract_pdf(&request, &payment_hash)
+            .await
+            .data(),
+        KnownErrorCode::InvalidSecurityHash,
+    );
+    let contract = |hash: &str| format!("/__sandbox/contracts/{request}.pdf?SecurityHash={hash}");
+    let signing = |hash: &str| format!("/sign?RequestId={request}&SecurityHash={hash}");
+    let payment = |hash: &str| format!("/__sandbox/payments/{request}?SecurityHash={hash}");
+    assert_eq!(status(contract(&payment_hash)).await, 403);
+    assert_eq!(status(signing(&payment_hash)).await, 403);
+    assert_eq!(status(payment(&signing_hash)).await, 403);
+
+    client
+        .view_contract_pdf(&request, &signing_hash)
+        .await
+        .data()
+        .expect("the signing hash opens the contract");
+    assert_eq!(status(contract(&signing_hash)).await, 200);
+    assert_eq!(status(signing(&signing_hash)).await, 200);
+    assert_eq!(status(payment(&payment_hash)).await, 200);
     sandbox.finish().await;
 }

@@ -14,9 +14,12 @@ use uuid::Uuid;
 use vlens_client::KnownErrorCode;
 
 use super::model::*;
-use crate::defaults::{EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS};
+use crate::defaults::{
+    EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS, SIGNING_LINK_LIFETIME_SECONDS,
+};
 use crate::faults::Faults;
 use crate::otp::{Otp, Purpose};
+use crate::security_hash::{LinkPurpose, security_hash};
 use crate::time::after;
 
 /// The keys of one tenant, all derived from the sandbox's master secret and the tenant id.
@@ -154,7 +157,8 @@ pub struct TenantState {
     latest_otp: HashMap<(Purpose, String), Uuid>,
     /// The last OTP sent to each phone number or email (the control API's outbox).
     outbox: HashMap<String, Uuid>,
-    pub links: HashMap<String, SigningLink>,
+    /// Signing and payment links by SecurityHash (made by [`TenantState::issue_link`] only).
+    pub links: HashMap<String, Link>,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
     pub oauth_verifications: HashMap<Uuid, OAuthVerification>,
     /// Server errors armed through `/__sandbox/faults`.
@@ -209,11 +213,27 @@ impl TenantState {
         hex::encode(self.rng.random::<[u8; 16]>())
     }
 
-    /// The next signing-link nonce.
-    pub fn next_link_nonce(&mut self) -> u64 {
+    /// Issues a link of `purpose` for `request_id`, live [`SIGNING_LINK_LIFETIME_SECONDS`]
+    /// from `now`, keyed with the tenant's `link_key`; returns its SecurityHash.
+    pub fn issue_link(
+        &mut self,
+        link_key: &[u8; 32],
+        purpose: LinkPurpose,
+        request_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> String {
         let nonce = self.next_link_nonce;
-        self.next_link_nonce += 1;
-        nonce
+        self.next_link_nonce = self.next_link_nonce.wrapping_add(1);
+        let hash = security_hash(link_key, purpose, request_id, nonce);
+        self.links.insert(
+            hash.clone(),
+            Link {
+                request_id,
+                purpose,
+                expires_at: after(now, SIGNING_LINK_LIFETIME_SECONDS),
+            },
+        );
+        hash
     }
 
     /// The next request number of the year: `REQ-2026-00001`.
