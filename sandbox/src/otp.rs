@@ -89,6 +89,14 @@ impl Otp {
     /// Checks `code` at `now`, updating the attempt count or the used flag. The order of the
     /// checks: already used, attempts exhausted, expired, then the code itself.
     pub fn verify(&mut self, code: &str, now: DateTime<Utc>) -> Result<(), KnownErrorCode> {
+        self.check(code, now)?;
+        self.used = true;
+        Ok(())
+    }
+
+    /// [`Otp::verify`] without marking the OTP used: for a caller that has further checks
+    /// to run before it spends the OTP. A wrong code still counts (no free guesses).
+    pub fn check(&mut self, code: &str, now: DateTime<Utc>) -> Result<(), KnownErrorCode> {
         if self.used {
             return Err(KnownErrorCode::OtpAlreadyUsed);
         }
@@ -102,7 +110,6 @@ impl Otp {
             self.wrong_attempts += 1;
             return Err(KnownErrorCode::OtpInvalid);
         }
-        self.used = true;
         Ok(())
     }
 }
