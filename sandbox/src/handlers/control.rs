@@ -321,7 +321,7 @@ pub async fn inject_fault(
     JsonBody(body): JsonBody<InjectFaultInput>,
 ) -> Reply<InjectedFault> {
     let (operation, fault, count) = checked_fault(&body).map_err(ApiError::BadRequest)?;
-    tenant.with_state(|state, _| state.faults.inject(operation, fault, count));
+    tenant.inject_fault(operation, fault, count);
     reply(InjectedFault {
         operation_id: operation.to_string(),
         status: fault.status.as_u16(),

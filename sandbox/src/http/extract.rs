@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::AppState;
+use super::faults::ResolvedTenant;
 use crate::auth::{self, TokenKind};
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::store::Tenant;
@@ -18,6 +19,10 @@ use crate::store::Tenant;
 // ---------------------------------------------------------------------- callers
 
 fn tenant_of(parts: &Parts, state: &AppState) -> ApiResult<Arc<Tenant>> {
+    // The fault layer (in front of every Vlens operation) already looked the ApiKey up.
+    if let Some(ResolvedTenant(tenant)) = parts.extensions.get::<ResolvedTenant>() {
+        return Ok(Arc::clone(tenant));
+    }
     let key = parts
         .headers
         .get("apikey")

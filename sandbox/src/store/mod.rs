@@ -201,4 +201,52 @@ mod tests {
         // The failed tenant still works afterwards.
         tenants[0].with_state(|state, now| state.purge(now));
     }
+
+    /// The fault layer runs on every Vlens request: with nothing armed it must not wait for
+    /// the tenant lock (here held by another thread) but answer at once.
+    #[test]
+    fn with_no_fault_armed_taking_one_takes_no_lock() {
+        use std::sync::mpsc;
+        use std::thread;
+        use std::time::Duration;
+
+        let store = Store::new(defaults::DEFAULT_API_KEY, Some(1));
+        let tenant = store
+            .tenant_by_key(defaults::DEFAULT_API_KEY)
+            .expect("the Default tenant");
+        let (held, is_held) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let holder = {
+            let tenant = Arc::clone(&tenant);
+            thread::spawn(move || {
+                tenant.with_state(|_, _| {
+                    let _ = held.send(());
+                    let _ = released.recv();
+                });
+            })
+        };
+        is_held.recv().expect("the lock is held");
+        let (done, answer) = mpsc::channel();
+        {
+            let tenant = Arc::clone(&tenant);
+            thread::spawn(move || {
+                let _ = done.send(tenant.take_fault("check-eligibility"));
+            });
+        }
+        let taken = answer.recv_timeout(Duration::from_secs(10));
+        let _ = release.send(());
+        holder.join().expect("the holder ends");
+        assert_eq!(taken, Ok(None), "take_fault waited for the tenant lock");
+
+        // Armed, a fault is taken (under the lock) and the counter goes back to nothing.
+        let reply = crate::faults::FaultReply {
+            status: http::StatusCode::SERVICE_UNAVAILABLE,
+            retry_after_seconds: None,
+        };
+        tenant.inject_fault("check-eligibility", reply, 1);
+        assert!(tenant.has_faults_armed());
+        assert_eq!(tenant.take_fault("login"), None);
+        assert_eq!(tenant.take_fault("check-eligibility"), Some(reply));
+        assert!(!tenant.has_faults_armed());
+    }
 }

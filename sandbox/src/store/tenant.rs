@@ -1,7 +1,7 @@
 //! One tenant: its keys, clock and records.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -17,7 +17,7 @@ use super::model::*;
 use crate::defaults::{
     EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS, SIGNING_LINK_LIFETIME_SECONDS,
 };
-use crate::faults::Faults;
+use crate::faults::{FaultReply, Faults};
 use crate::otp::{Otp, Purpose};
 use crate::security_hash::{LinkPurpose, security_hash};
 use crate::time::after;
@@ -52,6 +52,10 @@ pub struct Tenant {
     /// Seconds the tenant's clock is ahead of the wall clock (`/__sandbox/clock`). Outside
     /// the lock so that token checks read it without locking.
     clock_offset: AtomicI64,
+    /// How many operations have a fault armed (the faults' `armed()`), written under the lock
+    /// whenever they change: the fault layer reads it on every Vlens request and takes the
+    /// lock only when it is not 0.
+    faults_armed: AtomicUsize,
     state: Mutex<TenantState>,
 }
 
@@ -97,6 +101,7 @@ impl Tenant {
                 link_key: derive(master, "security-hash", id),
             },
             clock_offset: AtomicI64::new(0),
+            faults_armed: AtomicUsize::new(0),
             state: Mutex::new(TenantState::new(rng)),
         }
     }
@@ -137,7 +142,34 @@ impl Tenant {
     pub fn reset(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.clear();
+        self.faults_armed.store(0, Ordering::Release);
         self.clock_offset.store(0, Ordering::Relaxed);
+    }
+
+    /// Arms `count` faults for `operation` (see [`Faults::inject`]).
+    pub fn inject_fault(&self, operation: &'static str, reply: FaultReply, count: u32) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.faults.inject(operation, reply, count);
+        self.faults_armed
+            .store(state.faults.armed(), Ordering::Release);
+    }
+
+    /// Whether any fault is armed: one atomic load, no lock.
+    pub fn has_faults_armed(&self) -> bool {
+        self.faults_armed.load(Ordering::Acquire) != 0
+    }
+
+    /// Consumes a fault armed for a request of `operation` (see [`Faults::take`]). Nothing
+    /// armed, the common case, costs one atomic load and no lock.
+    pub fn take_fault(&self, operation: &str) -> Option<FaultReply> {
+        if !self.has_faults_armed() {
+            return None;
+        }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let taken = state.faults.take(operation);
+        self.faults_armed
+            .store(state.faults.armed(), Ordering::Release);
+        taken
     }
 }
 
@@ -161,8 +193,9 @@ pub struct TenantState {
     pub links: HashMap<String, Link>,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
     pub oauth_verifications: HashMap<Uuid, OAuthVerification>,
-    /// Server errors armed through `/__sandbox/faults`.
-    pub faults: Faults,
+    /// Server errors armed through `/__sandbox/faults`; private, so that they change only
+    /// through `Tenant`, which keeps `faults_armed` in step.
+    faults: Faults,
 }
 
 impl TenantState {
