@@ -18,10 +18,11 @@ use crate::error::ApiError;
 use crate::store::{RefreshRecord, Tenant, TenantState};
 use crate::time::after;
 
-/// What a token is.
+/// What a sandbox token is for (its `kind` claim). Not `vlens_client::TokenKind`, which is
+/// the bearer token an operation takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TokenKind {
+pub enum TokenAudience {
     User,
     Admin,
     UserRefresh,
@@ -37,7 +38,7 @@ pub struct Claims {
     pub tid: i32,
     /// The user id (the admin is user 1).
     pub sub: i64,
-    pub kind: TokenKind,
+    pub kind: TokenAudience,
     pub iat: i64,
     pub exp: i64,
     /// Refresh tokens only: the id under which the store keeps it live.
@@ -49,7 +50,7 @@ pub struct Claims {
 #[derive(Debug, Clone, Copy)]
 pub struct Bearer {
     pub subject: i64,
-    pub kind: TokenKind,
+    pub kind: TokenAudience,
 }
 
 fn validation() -> Validation {
@@ -85,9 +86,9 @@ pub fn access_token(
             tid: tenant.id,
             sub: subject,
             kind: if admin {
-                TokenKind::Admin
+                TokenAudience::Admin
             } else {
-                TokenKind::User
+                TokenAudience::User
             },
             iat: now.timestamp(),
             exp: after(now, ACCESS_TOKEN_LIFETIME_SECONDS).timestamp(),
@@ -112,9 +113,9 @@ pub fn refresh_token(
             tid: tenant.id,
             sub: subject,
             kind: if admin {
-                TokenKind::AdminRefresh
+                TokenAudience::AdminRefresh
             } else {
-                TokenKind::UserRefresh
+                TokenAudience::UserRefresh
             },
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
@@ -170,7 +171,7 @@ pub fn verify(tenant: &Tenant, token: &str) -> Result<Claims, TokenError> {
 pub fn verify_access(tenant: &Tenant, token: &str) -> Result<Bearer, TokenError> {
     let claims = verify(tenant, token)?;
     match claims.kind {
-        TokenKind::User | TokenKind::Admin => Ok(Bearer {
+        TokenAudience::User | TokenAudience::Admin => Ok(Bearer {
             subject: claims.sub,
             kind: claims.kind,
         }),
@@ -188,9 +189,9 @@ pub fn spend_refresh_token(
 ) -> Option<i64> {
     let claims = verify(tenant, token).ok()?;
     let wanted = if admin {
-        TokenKind::AdminRefresh
+        TokenAudience::AdminRefresh
     } else {
-        TokenKind::UserRefresh
+        TokenAudience::UserRefresh
     };
     if claims.kind != wanted {
         return None;
@@ -203,7 +204,7 @@ pub fn spend_refresh_token(
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionClaims {
     pub tid: i32,
-    pub kind: TokenKind,
+    pub kind: TokenAudience,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,

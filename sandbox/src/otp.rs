@@ -115,7 +115,8 @@ impl Otp {
 }
 
 /// Compares without an early exit, so response timing does not leak how much of a code
-/// matched.
+/// matched. Hand-written: one line for 6-digit codes; `subtle` is in Cargo.lock only as a
+/// dependency of a dependency, and the sandbox does not declare it.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
