@@ -319,19 +319,7 @@ async fn a_request_pending_or_rejected_is_not_approved() {
 #[tokio::test]
 async fn a_paid_product_returns_a_payment_url_and_needs_a_gateway() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, COMMERCIAL_LEASE_TYPE_ID).await;
-    sandbox.set_status(KEY, request, 2).await;
-    let (sent_id, code) = sandbox
-        .activation_otp(&client, KEY, &user.phone_number, request)
-        .await;
-    let url = client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
-        .await
-        .data()
-        .expect("validates")
-        .into_exposed();
+    let (_user, client, request, url) = sandbox.paid_lease_with_payment_url(KEY).await;
     assert!(
         url.starts_with(&format!(
             "{}/__sandbox/payments/{request}?SecurityHash=",

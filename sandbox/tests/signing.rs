@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
-use vlens_sandbox::defaults::{COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
+use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
 
 /// The (RequestId, SecurityHash) of a signing URL.
 fn parse_link(url: &str, base: &str) -> (uuid::Uuid, String) {
@@ -226,19 +226,7 @@ async fn the_link_uses_the_host_the_client_called() {
 #[tokio::test]
 async fn a_payment_hash_and_a_signing_hash_open_only_their_own_pages() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, COMMERCIAL_LEASE_TYPE_ID).await;
-    sandbox.set_status(KEY, request, 2).await;
-    let (sent_id, code) = sandbox
-        .activation_otp(&client, KEY, &user.phone_number, request)
-        .await;
-    let payment_url = client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
-        .await
-        .data()
-        .expect("a payment URL")
-        .into_exposed();
+    let (_user, client, request, payment_url) = sandbox.paid_lease_with_payment_url(KEY).await;
     let payment_hash = payment_url
         .split_once("SecurityHash=")
         .map(|(_, hash)| hash.to_string())
