@@ -6,7 +6,7 @@
 //! wall clock, so that `/__sandbox/clock` can expire tokens; jsonwebtoken's own `exp` check
 //! (wall clock) is therefore switched off.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use vlens_client::types::SessionPermissions;
@@ -16,11 +16,13 @@ use crate::defaults::{
 };
 use crate::error::ApiError;
 use crate::store::{RefreshRecord, Tenant, TenantState};
+use crate::time::after;
 
-/// What a token is.
+/// What a sandbox token is for (its `kind` claim). Not `vlens_client::TokenKind`, which is
+/// the bearer token an operation takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TokenKind {
+pub enum TokenAudience {
     User,
     Admin,
     UserRefresh,
@@ -36,7 +38,7 @@ pub struct Claims {
     pub tid: i32,
     /// The user id (the admin is user 1).
     pub sub: i64,
-    pub kind: TokenKind,
+    pub kind: TokenAudience,
     pub iat: i64,
     pub exp: i64,
     /// Refresh tokens only: the id under which the store keeps it live.
@@ -48,7 +50,7 @@ pub struct Claims {
 #[derive(Debug, Clone, Copy)]
 pub struct Bearer {
     pub subject: i64,
-    pub kind: TokenKind,
+    pub kind: TokenAudience,
 }
 
 fn validation() -> Validation {
@@ -84,12 +86,12 @@ pub fn access_token(
             tid: tenant.id,
             sub: subject,
             kind: if admin {
-                TokenKind::Admin
+                TokenAudience::Admin
             } else {
-                TokenKind::User
+                TokenAudience::User
             },
             iat: now.timestamp(),
-            exp: (now + Duration::seconds(ACCESS_TOKEN_LIFETIME_SECONDS)).timestamp(),
+            exp: after(now, ACCESS_TOKEN_LIFETIME_SECONDS).timestamp(),
             jti: None,
         },
     )
@@ -104,16 +106,16 @@ pub fn refresh_token(
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
     let jti = state.new_jti();
-    let expires_at = now + Duration::seconds(REFRESH_TOKEN_LIFETIME_SECONDS);
+    let expires_at = after(now, REFRESH_TOKEN_LIFETIME_SECONDS);
     let token = sign(
         tenant,
         &Claims {
             tid: tenant.id,
             sub: subject,
             kind: if admin {
-                TokenKind::AdminRefresh
+                TokenAudience::AdminRefresh
             } else {
-                TokenKind::UserRefresh
+                TokenAudience::UserRefresh
             },
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
@@ -169,7 +171,7 @@ pub fn verify(tenant: &Tenant, token: &str) -> Result<Claims, TokenError> {
 pub fn verify_access(tenant: &Tenant, token: &str) -> Result<Bearer, TokenError> {
     let claims = verify(tenant, token)?;
     match claims.kind {
-        TokenKind::User | TokenKind::Admin => Ok(Bearer {
+        TokenAudience::User | TokenAudience::Admin => Ok(Bearer {
             subject: claims.sub,
             kind: claims.kind,
         }),
@@ -187,9 +189,9 @@ pub fn spend_refresh_token(
 ) -> Option<i64> {
     let claims = verify(tenant, token).ok()?;
     let wanted = if admin {
-        TokenKind::AdminRefresh
+        TokenAudience::AdminRefresh
     } else {
-        TokenKind::UserRefresh
+        TokenAudience::UserRefresh
     };
     if claims.kind != wanted {
         return None;
@@ -202,7 +204,7 @@ pub fn spend_refresh_token(
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionClaims {
     pub tid: i32,
-    pub kind: TokenKind,
+    pub kind: TokenAudience,
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
@@ -229,7 +231,7 @@ pub fn session_token(
 ) -> Result<String, ApiError> {
     claims.tid = tenant.id;
     claims.iat = now.timestamp();
-    claims.exp = (now + Duration::seconds(SESSION_TOKEN_LIFETIME_SECONDS)).timestamp();
+    claims.exp = after(now, SESSION_TOKEN_LIFETIME_SECONDS).timestamp();
     sign(tenant, &claims)
 }
 
@@ -267,7 +269,7 @@ pub fn mint_id_token(
         email: email.to_string(),
         email_verified: true,
         iat: now.timestamp(),
-        exp: (now + Duration::seconds(lifetime_seconds)).timestamp(),
+        exp: after(now, lifetime_seconds).timestamp(),
         tid: tenant.id,
     };
     jsonwebtoken::encode(

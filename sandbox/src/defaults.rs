@@ -56,3 +56,9 @@ pub const MAX_IMAGE_BYTES: usize = 512_000;
 /// Expired OTPs are kept this long past expiry (so a late attempt still says OtpExpired),
 /// then purged.
 pub const EXPIRED_OTP_GRACE_SECONDS: i64 = 600;
+/// The most seconds one control call may name: `advanceSeconds` of `/__sandbox/clock` and
+/// `expiresInSeconds` of `/__sandbox/oauth/id-token` (ten years of 365 days).
+pub const MAX_CONTROL_SECONDS: i64 = 315_360_000;
+/// How far ahead of the wall clock a tenant's clock may be moved in all (a hundred years):
+/// repeated `/__sandbox/clock` calls stop there rather than run off chrono's calendar.
+pub const MAX_CLOCK_OFFSET_SECONDS: i64 = 10 * MAX_CONTROL_SECONDS;

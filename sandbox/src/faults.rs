@@ -75,6 +75,11 @@ impl Faults {
         Some(reply)
     }
 
+    /// How many operations (or [`ANY_OPERATION`]) have a fault pending: 0 when nothing is.
+    pub fn armed(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Forgets every fault (`/__sandbox/reset`).
     pub fn clear(&mut self) {
         self.pending.clear();

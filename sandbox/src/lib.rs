@@ -31,6 +31,7 @@ mod redact;
 mod security_hash;
 mod server;
 mod store;
+mod time;
 mod validate;
 
 pub use config::{ObservedResponse, ResponseObserver, SandboxConfig};

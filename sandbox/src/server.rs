@@ -136,6 +136,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
         let mut interval = tokio::time::interval(PURGE_INTERVAL);
         loop {
             interval.tick().await;
+            // Never panics: a tenant whose purge fails is logged and skipped (see the store).
             purging.purge_expired();
         }
     });

@@ -319,19 +319,7 @@ async fn a_request_pending_or_rejected_is_not_approved() {
 #[tokio::test]
 async fn a_paid_product_returns_a_payment_url_and_needs_a_gateway() {
     let sandbox = TestSandbox::start().await;
-    let user = sandbox.user(KEY).await;
-    let client = sandbox.user_client(KEY, &user);
-    let request = create_request(&client, COMMERCIAL_LEASE_TYPE_ID).await;
-    sandbox.set_status(KEY, request, 2).await;
-    let (sent_id, code) = sandbox
-        .activation_otp(&client, KEY, &user.phone_number, request)
-        .await;
-    let url = client
-        .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
-        .await
-        .data()
-        .expect("validates")
-        .into_exposed();
+    let (_user, client, request, url) = sandbox.paid_lease_with_payment_url(KEY).await;
     assert!(
         url.starts_with(&format!(
             "{}/__sandbox/payments/{request}?SecurityHash=",
@@ -519,5 +507,49 @@ async fn expired_otps_are_purged() {
             .data(),
         KnownErrorCode::OtpRequestNotFound,
     );
+    sandbox.finish().await;
+}
+
+/// A status change through the control API voids the activation under way: a request signed,
+/// then moved back to Approved, needs a new OTP before StepValidatePayment (no second
+/// activation on the first OTP), and an OTP sent before a change no longer validates.
+#[tokio::test]
+async fn a_control_status_change_resets_the_activation() {
+    let sandbox = TestSandbox::start().await;
+    let (user, client, request) = sandbox.approved_loan(KEY).await;
+    let input = sign_input(Some(request), None);
+    let pay = || client.customer_sign_step_validate_payment(&input);
+    sandbox
+        .validated_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    pay().await.data().expect("activates");
+    sandbox
+        .set_status(KEY, request, RequestStatus::APPROVED.0)
+        .await;
+    assert_code(pay().await.data(), KnownErrorCode::StepOutOfOrder);
+
+    // An OTP sent, then a status change: the OTP is void.
+    let (otp_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    sandbox
+        .set_status(KEY, request, RequestStatus::APPROVED.0)
+        .await;
+    assert_code(
+        client
+            .customer_sign_step_validate_otp(&validate_otp_input(request, otp_id, &code))
+            .await
+            .data(),
+        KnownErrorCode::StepOutOfOrder,
+    );
+    assert_code(pay().await.data(), KnownErrorCode::StepOutOfOrder);
+    // A new OTP starts the activation over.
+    sandbox
+        .validated_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    pay()
+        .await
+        .data()
+        .expect("activates again after a fresh OTP");
     sandbox.finish().await;
 }

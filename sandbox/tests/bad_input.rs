@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
+use vlens_client::ResultExt;
 
 const OTP_PATH: &str = "/api/BusinessRequest/CustomerSign/StepRequestOtp";
 
@@ -258,5 +259,58 @@ async fn control_inputs_are_checked_too() {
         )
         .await;
     assert_eq!(status, 404);
+    sandbox.finish().await;
+}
+
+/// `advanceSeconds` and `expiresInSeconds` are bounded (ten years a call, a hundred years of
+/// clock offset in all): beyond that a 400 names the field, nothing moves, and the tenant goes
+/// on answering (an out-of-range clock used to panic on every later request).
+#[tokio::test]
+async fn control_time_fields_are_bounded_and_nothing_panics() {
+    let sandbox = TestSandbox::start().await;
+    let tenant = sandbox.tenant(false).await;
+    let key = tenant.api_key.as_str();
+    let post = |path: &'static str, body: Value| {
+        sandbox.control_raw::<Value>(reqwest::Method::POST, path, key, Some(body))
+    };
+    for seconds in [10_000_000_000_000_i64, i64::MAX, 315_360_001] {
+        let (status, envelope) =
+            post("/__sandbox/clock", json!({ "advanceSeconds": seconds })).await;
+        assert_eq!(status, 400, "{seconds}: {envelope:?}");
+        assert_eq!(envelope.error_descriptions[0]["field"], "advanceSeconds");
+    }
+    // Nothing moved: a token minted now is still good, and the tenant answers.
+    let (_, client, request) = sandbox.approved_loan(key).await;
+    client
+        .get_business_request_by_id(&request)
+        .await
+        .data()
+        .expect("the tenant still answers");
+    // Ten years at a time up to a hundred years ahead, then a 400 and still no panic.
+    for _ in 0..10 {
+        let (status, envelope) =
+            post("/__sandbox/clock", json!({ "advanceSeconds": 315_360_000 })).await;
+        assert_eq!(status, 200, "{envelope:?}");
+    }
+    let (status, envelope) = post("/__sandbox/clock", json!({ "advanceSeconds": 1 })).await;
+    assert_eq!(status, 400, "{envelope:?}");
+    assert_eq!(envelope.error_descriptions[0]["field"], "advanceSeconds");
+    let _ = sandbox.user(key).await;
+
+    for seconds in [i64::MAX, 315_360_001] {
+        let (status, envelope) = post(
+            "/__sandbox/oauth/id-token",
+            json!({"provider": "Google", "email": "a@example.com", "expiresInSeconds": seconds}),
+        )
+        .await;
+        assert_eq!(status, 400, "{seconds}: {envelope:?}");
+        assert_eq!(envelope.error_descriptions[0]["field"], "expiresInSeconds");
+    }
+    let (status, envelope) = post(
+        "/__sandbox/oauth/id-token",
+        json!({"provider": "Google", "email": "a@example.com", "expiresInSeconds": 315_360_000}),
+    )
+    .await;
+    assert_eq!(status, 200, "{envelope:?}");
     sandbox.finish().await;
 }

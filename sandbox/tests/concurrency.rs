@@ -113,40 +113,80 @@ async fn concurrent_creates_make_one_pending_request() {
     sandbox.finish().await;
 }
 
+/// Rounds of a rejection (control API, status 3) racing StepValidatePayment on an approved
+/// request with a validated OTP.
+const RACE_ROUNDS: usize = 400;
+
+/// The tenant lock makes StepValidatePayment's check (Approved, OTP validated) and its write
+/// (Customer Signed) one step, and the control API's status change another. So in every round
+/// either the payment comes first (it succeeds, then the rejection overwrites it) or the
+/// rejection does (the payment answers RequestNotApproved): the request always ends Rejected.
+/// An implementation that checked and wrote in separate steps could let the rejection land
+/// between them and end Customer Signed after a rejection the provider was told had happened.
+///
+/// How well this catches that, measured by splitting StepValidatePayment's check and write on
+/// purpose (on 2 cores): with an `.await` between them it failed 5 runs out of 5; with the two
+/// critical sections back to back (a window of nanoseconds) about 1 run in 2. A race over HTTP
+/// can show the bug, not prove its absence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_status_change_races_activation_atomically() {
+async fn a_rejection_racing_payment_always_ends_rejected() {
     let sandbox = TestSandbox::start().await;
     let (user, client, request) = sandbox.approved_loan(KEY).await;
-    sandbox
-        .validated_otp(&client, KEY, &user.phone_number, request)
-        .await;
-    // The provider rejects while the customer pays: either the payment wins (and the
-    // rejection lands after it) or the rejection wins and the payment is refused.
-    let payment = {
-        let client = client.clone();
-        tokio::spawn(async move {
-            client
-                .customer_sign_step_validate_payment(&sign_input(Some(request), None))
-                .await
-                .data()
-        })
-    };
-    sandbox.set_status(KEY, request, 3).await;
-    let paid = payment.await.expect("task");
-    let final_status = client
-        .get_business_request_by_id(&request)
-        .await
-        .data()
-        .expect("read")
-        .requeststatus;
-    assert_eq!(
-        final_status.0, 3,
-        "the control API's change is the last one either way"
-    );
-    match paid {
-        Ok(_) => {}
-        Err(error) => assert!(error.is(KnownErrorCode::RequestNotApproved), "{error:?}"),
+    let input = sign_input(Some(request), None);
+    let (mut paid, mut refused) = (0, 0);
+    for round in 0..RACE_ROUNDS {
+        // Back to Approved (which voids the last activation), then a validated OTP.
+        sandbox.set_status(KEY, request, 2).await;
+        sandbox
+            .validated_otp(&client, KEY, &user.phone_number, request)
+            .await;
+        let payment = {
+            let (client, input) = (client.clone(), input.clone());
+            tokio::spawn(async move {
+                client
+                    .customer_sign_step_validate_payment(&input)
+                    .await
+                    .data()
+            })
+        };
+        // The rejection leaves 0 to 295 µs after the payment, a different delay each round,
+        // so that over the rounds it reaches the server before, during and after the payment.
+        let delay = std::time::Duration::from_micros(5 * (round % 60) as u64);
+        let rejection = {
+            let http = sandbox.http().clone();
+            let url = sandbox.url(&format!("/__sandbox/requests/{request}/status"));
+            tokio::spawn(async move {
+                let until = std::time::Instant::now() + delay;
+                while std::time::Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+                http.post(url)
+                    .header("ApiKey", KEY)
+                    .json(&serde_json::json!({ "status": 3 }))
+                    .send()
+                    .await
+                    .map(|reply| reply.status().as_u16())
+            })
+        };
+        let (payment, rejection) = (payment.await.expect("task"), rejection.await.expect("task"));
+        assert_eq!(rejection.ok(), Some(200), "round {round}: the rejection");
+        match payment {
+            Ok(_) => paid += 1,
+            Err(error) if error.is(KnownErrorCode::RequestNotApproved) => refused += 1,
+            Err(error) => panic!("round {round}: the payment answered {error:?}"),
+        }
+        let status = client
+            .get_business_request_by_id(&request)
+            .await
+            .data()
+            .expect("read")
+            .requeststatus;
+        assert_eq!(
+            status.0, 3,
+            "round {round}: a rejection that answered 200 was lost to a payment"
+        );
     }
+    assert_eq!(paid + refused, RACE_ROUNDS);
     sandbox.finish().await;
 }
 

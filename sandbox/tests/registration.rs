@@ -32,20 +32,33 @@ fn register_input(phone: &str) -> types::RegisterInput {
     }
 }
 
+/// Sends a phone OTP to `phone`; returns its request id and (from the outbox) its code.
+async fn sent_phone_otp(
+    sandbox: &TestSandbox,
+    client: &vlens_client::Client,
+    phone: &str,
+) -> (Option<uuid::Uuid>, String) {
+    let sent = client
+        .register_step_verify_phone(&send_phone(phone))
+        .await
+        .data()
+        .expect("sent");
+    (
+        sent.phone_number_otp_request_id,
+        sandbox.otp(KEY, phone).await.code,
+    )
+}
+
 /// A Register input for `phone` carrying a freshly sent phone OTP and its code.
 async fn register_with_phone_otp(
     sandbox: &TestSandbox,
     client: &vlens_client::Client,
     phone: &str,
 ) -> types::RegisterInput {
-    let sent = client
-        .register_step_verify_phone(&send_phone(phone))
-        .await
-        .data()
-        .expect("sent");
+    let (id, code) = sent_phone_otp(sandbox, client, phone).await;
     let mut input = register_input(phone);
-    input.phone_number_otp_request_id = sent.phone_number_otp_request_id;
-    input.phone_number_otp = Some(sandbox.otp(KEY, phone).await.code.into());
+    input.phone_number_otp_request_id = id;
+    input.phone_number_otp = Some(code.into());
     input
 }
 
@@ -143,17 +156,9 @@ async fn register_with_the_code_in_one_call_and_the_location_is_the_reference() 
     let sandbox = TestSandbox::start().await;
     let client = sandbox.client(KEY);
     let phone = "+201055599999";
-    let sent = client
-        .register_step_verify_phone(&send_phone(phone))
-        .await
-        .data()
-        .expect("sent");
-    let code = sandbox.otp(KEY, phone).await.code;
     let luxor = from_cairo(160.0, 500.0);
-    let mut input = register_input(phone);
+    let mut input = register_with_phone_otp(&sandbox, &client, phone).await;
     input.geo_location = Some(geo(luxor));
-    input.phone_number_otp_request_id = sent.phone_number_otp_request_id;
-    input.phone_number_otp = Some(code.into());
     let registered = client.register(&input).await.data().expect("registered");
     // Verify the identity, create a loan, and request an OTP near Luxor (not Cairo).
     let user = sandbox.client_with_token(KEY, registered.access_token.expose_secret());
@@ -345,5 +350,95 @@ async fn registration_input_is_checked() {
             .data(),
     );
     assert_eq!(error.descriptions[0]["field"], "email");
+    sandbox.finish().await;
+}
+
+/// A Register that fails on its email spends nothing: the phone OTP (sent with its code, or
+/// validated in StepVerifyPhone) still serves a corrected Register.
+#[tokio::test]
+async fn a_register_failing_on_the_email_leaves_the_phone_otp_usable() {
+    let sandbox = TestSandbox::start().await;
+    let client = sandbox.client(KEY);
+    let _taken = sandbox
+        .user_with(KEY, serde_json::json!({ "email": "taken@example.com" }))
+        .await;
+    let mint = |email: &str| {
+        sandbox.control::<vlens_sandbox::control::IdToken>(
+            reqwest::Method::POST,
+            "/__sandbox/oauth/id-token",
+            KEY,
+            Some(serde_json::json!({ "provider": "Google", "email": email })),
+        )
+    };
+    let verify = |token: String| {
+        let client = client.clone();
+        async move {
+            client
+                .register_step_verify_o_auth_token(&types::OAuthTokenInput {
+                    id_token: token.as_str().into(),
+                    provider: OAuthTokenInputProvider::Google,
+                })
+                .await
+                .data()
+                .expect("verified")
+                .o_auth_token_verification_request_id
+        }
+    };
+
+    // The code sent along; the OAuth email already has an account.
+    let phone = "+201055577777";
+    let mut input = register_with_phone_otp(&sandbox, &client, phone).await;
+    input.o_auth_token_verification_request_id =
+        verify(mint("taken@example.com").await.id_token).await;
+    assert_code(
+        client.register(&input).await.data(),
+        KnownErrorCode::EmailAlreadyRegistered,
+    );
+    // An unknown OAuth verification, then an email OTP never validated.
+    input.o_auth_token_verification_request_id = Some(uuid::Uuid::from_u128(42));
+    assert_code(
+        client.register(&input).await.data(),
+        KnownErrorCode::OAuthVerificationNotFound,
+    );
+    input.o_auth_token_verification_request_id = None;
+    input.email = Some("fresh@example.com".to_string());
+    input.email_otp_request_id = Some(uuid::Uuid::from_u128(43));
+    assert_code(
+        client.register(&input).await.data(),
+        KnownErrorCode::OtpRequestNotFound,
+    );
+    // Corrected: the same phone OTP and code register.
+    input.email_otp_request_id = None;
+    input.o_auth_token_verification_request_id =
+        verify(mint("fresh@example.com").await.id_token).await;
+    let registered = client.register(&input).await.data().expect("registered");
+    assert_eq!(
+        registered.user.email_address.as_deref(),
+        Some("fresh@example.com")
+    );
+
+    // The phone validated in StepVerifyPhone first, then the same.
+    let phone = "+201055577778";
+    let (otp_id, code) = sent_phone_otp(&sandbox, &client, phone).await;
+    client
+        .register_step_verify_phone(&types::VerifyPhoneInput {
+            phone_number: phone.to_string(),
+            phone_number_otp: Some(code.as_str().into()),
+            phone_number_otp_request_id: otp_id,
+            sms_providers: None,
+        })
+        .await
+        .data()
+        .expect("validated");
+    let mut input = register_input(phone);
+    input.phone_number_otp_request_id = otp_id;
+    input.o_auth_token_verification_request_id =
+        verify(mint("taken@example.com").await.id_token).await;
+    assert_code(
+        client.register(&input).await.data(),
+        KnownErrorCode::EmailAlreadyRegistered,
+    );
+    input.o_auth_token_verification_request_id = None;
+    client.register(&input).await.data().expect("registered");
     sandbox.finish().await;
 }

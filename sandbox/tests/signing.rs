@@ -219,3 +219,59 @@ async fn the_link_uses_the_host_the_client_called() {
     );
     sandbox.finish().await;
 }
+
+/// Signing and payment links are of different purposes: a payment page's hash does not open
+/// the contract (ViewContractPdf, the PDF, the signing page), and a signing hash does not open
+/// the payment page. Each still opens its own.
+#[tokio::test]
+async fn a_payment_hash_and_a_signing_hash_open_only_their_own_pages() {
+    let sandbox = TestSandbox::start().await;
+    let (_user, client, request, payment_url) = sandbox.paid_lease_with_payment_url(KEY).await;
+    let payment_hash = payment_url
+        .split_once("SecurityHash=")
+        .map(|(_, hash)| hash.to_string())
+        .expect("the payment URL has a SecurityHash");
+    let signing_url = client
+        .generate_sign_contract_link(&sign_input(Some(request), None))
+        .await
+        .data()
+        .expect("link")
+        .into_exposed();
+    let (_, signing_hash) = parse_link(&signing_url, sandbox.base_url());
+    let status = |path: String| {
+        let url = sandbox.url(&path);
+        let http = sandbox.http().clone();
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .expect("answered")
+                .status()
+                .as_u16()
+        }
+    };
+
+    assert_code(
+        client
+            .view_contract_pdf(&request, &payment_hash)
+            .await
+            .data(),
+        KnownErrorCode::InvalidSecurityHash,
+    );
+    let contract = |hash: &str| format!("/__sandbox/contracts/{request}.pdf?SecurityHash={hash}");
+    let signing = |hash: &str| format!("/sign?RequestId={request}&SecurityHash={hash}");
+    let payment = |hash: &str| format!("/__sandbox/payments/{request}?SecurityHash={hash}");
+    assert_eq!(status(contract(&payment_hash)).await, 403);
+    assert_eq!(status(signing(&payment_hash)).await, 403);
+    assert_eq!(status(payment(&signing_hash)).await, 403);
+
+    client
+        .view_contract_pdf(&request, &signing_hash)
+        .await
+        .data()
+        .expect("the signing hash opens the contract");
+    assert_eq!(status(contract(&signing_hash)).await, 200);
+    assert_eq!(status(signing(&signing_hash)).await, 200);
+    assert_eq!(status(payment(&payment_hash)).await, 200);
+    sandbox.finish().await;
+}

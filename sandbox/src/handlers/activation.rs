@@ -18,8 +18,8 @@ use crate::http::extract::{BaseUrl, JsonBody, UserCaller};
 use crate::http::reply::ok;
 use crate::images;
 use crate::otp::Purpose;
-use crate::security_hash::security_hash;
-use crate::store::{SigningLink, TenantState};
+use crate::security_hash::LinkPurpose;
+use crate::store::TenantState;
 use crate::validate::{self, Problems};
 
 /// The request an activation step applies to (`requestId`, else the current one), checked to
@@ -155,16 +155,7 @@ pub async fn validate_otp(
             return Ok(None);
         }
         // The payment page is reached with a SecurityHash, like the signing page.
-        let nonce = state.next_link_nonce();
-        let hash = security_hash(&tenant.keys.link_key, request_id, nonce);
-        state.links.insert(
-            hash.clone(),
-            SigningLink {
-                request_id,
-                expires_at: now
-                    + chrono::Duration::seconds(crate::defaults::SIGNING_LINK_LIFETIME_SECONDS),
-            },
-        );
+        let hash = state.issue_link(&tenant.keys.link_key, LinkPurpose::Payment, request_id, now);
         Ok(Some(format!(
             "{base}/__sandbox/payments/{request_id}?SecurityHash={hash}"
         )))

@@ -226,10 +226,17 @@ pub async fn set_request_status(
         let record = state.requests.get_mut(&id)?;
         record.status = body.status;
         record.modified_at = Some(now);
+        // Under the same lock: whatever activation was under way is void, so a request moved
+        // back to Approved starts over (a new OTP, validated, then StepValidatePayment) and is
+        // never activated twice on one OTP.
+        let abandoned = std::mem::take(&mut record.activation);
+        if let Some(otp) = abandoned.latest_otp {
+            state.forget_otp(otp);
+        }
         Some(RequestStatusChange {
             id,
-            requeststatus: record.status,
-            request_status_name: views::status_name(record.status),
+            requeststatus: body.status,
+            request_status_name: views::status_name(body.status),
         })
     });
     match changed {
@@ -248,7 +255,25 @@ pub async fn advance_clock(
     if body.advance_seconds < 0 {
         return Err(ApiError::field("advanceSeconds", "must be at least 0"));
     }
-    let now = tenant.advance_clock(body.advance_seconds);
+    if body.advance_seconds > defaults::MAX_CONTROL_SECONDS {
+        return Err(ApiError::field(
+            "advanceSeconds",
+            format!(
+                "must be at most {} (ten years)",
+                defaults::MAX_CONTROL_SECONDS
+            ),
+        ));
+    }
+    let now = tenant.advance_clock(body.advance_seconds).map_err(|_| {
+        ApiError::field(
+            "advanceSeconds",
+            format!(
+                "would put the clock more than {} seconds (a hundred years) ahead; reset the \
+                 tenant first",
+                defaults::MAX_CLOCK_OFFSET_SECONDS
+            ),
+        )
+    })?;
     // Anything that expired under the moved clock goes now.
     tenant.with_state(|state, now| state.purge(now));
     reply(Clock { now })
@@ -274,6 +299,15 @@ pub async fn mint_id_token(
     if lifetime < 1 {
         problems.push(FieldProblem::new("expiresInSeconds", "must be at least 1"));
     }
+    if lifetime > defaults::MAX_CONTROL_SECONDS {
+        problems.push(FieldProblem::new(
+            "expiresInSeconds",
+            format!(
+                "must be at most {} (ten years)",
+                defaults::MAX_CONTROL_SECONDS
+            ),
+        ));
+    }
     problems.finish()?;
     let id_token =
         auth::mint_id_token(&tenant, &body.provider, &body.email, lifetime, tenant.now())?;
@@ -287,7 +321,7 @@ pub async fn inject_fault(
     JsonBody(body): JsonBody<InjectFaultInput>,
 ) -> Reply<InjectedFault> {
     let (operation, fault, count) = checked_fault(&body).map_err(ApiError::BadRequest)?;
-    tenant.with_state(|state, _| state.faults.inject(operation, fault, count));
+    tenant.inject_fault(operation, fault, count);
     reply(InjectedFault {
         operation_id: operation.to_string(),
         status: fault.status.as_u16(),

@@ -7,7 +7,7 @@ use base64::Engine;
 use vlens_client::KnownErrorCode;
 use vlens_client::types;
 
-use crate::auth::{self, SessionClaims, TokenKind};
+use crate::auth::{self, SessionClaims, TokenAudience};
 use crate::catalogue;
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::http::extract::{AdminCaller, ApiKeyTenant, JsonBody};
@@ -75,7 +75,7 @@ fn check_permissions(
     }
 }
 
-fn session_claims(kind: TokenKind, jti: String) -> SessionClaims {
+fn session_claims(kind: TokenAudience, jti: String) -> SessionClaims {
     SessionClaims {
         tid: 0,
         kind,
@@ -108,7 +108,7 @@ pub async fn create_auth_session(
     problems.finish()?;
     check_permissions(body.session_permissions.as_ref(), "")?;
     let token = tenant.with_state(|state, now| {
-        let mut claims = session_claims(TokenKind::Session, state.new_jti());
+        let mut claims = session_claims(TokenAudience::Session, state.new_jti());
         claims.phone = body.phone_number.clone();
         claims.email = body.email.clone();
         claims.permissions = body.session_permissions.clone();
@@ -170,7 +170,7 @@ pub async fn create_invitation(
     }
     let tenant = &caller.tenant;
     let token = tenant.with_state(|state, now| {
-        let mut claims = session_claims(TokenKind::Invitation, state.new_jti());
+        let mut claims = session_claims(TokenAudience::Invitation, state.new_jti());
         claims.phone = session.phone_number.clone();
         claims.email = session.email.clone();
         claims.permissions = session.session_permissions.clone();

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 
 use axum::Json;
-use chrono::Duration;
 use vlens_client::KnownErrorCode;
 use vlens_client::types;
 
@@ -190,7 +189,7 @@ pub async fn verify_oauth_token(
                     id,
                     OAuthVerification {
                         email: claims.email.to_lowercase(),
-                        expires_at: now + Duration::seconds(OTP_LIFETIME_SECONDS * 12),
+                        expires_at: crate::time::after(now, OTP_LIFETIME_SECONDS * 12),
                         used: false,
                     },
                 );
@@ -206,32 +205,40 @@ pub async fn verify_oauth_token(
 }
 
 /// Register's phone proof: a phone OTP validated in StepVerifyPhone (spent here once), or its
-/// code sent along.
+/// code sent along. Only checks (a wrong code counts as an attempt, as everywhere); the OTP
+/// is spent by [`spend_proofs`] once every check of the Register has passed. Returns the OTP.
 fn prove_phone(
     state: &mut TenantState,
     body: &types::RegisterInput,
     now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<()> {
+) -> ApiResult<uuid::Uuid> {
     let Some(id) = body.phone_number_otp_request_id else {
         return Err(KnownErrorCode::PhoneNumberNotVerified.into());
     };
     let otp = state.live_otp(id, Purpose::RegisterPhone, &body.phone_number, None)?;
     match &body.phone_number_otp {
         _ if otp.used && !otp.consumed => {}
-        Some(code) if !otp.used => otp.verify(code.expose_secret(), now)?,
+        Some(code) if !otp.used => otp.check(code.expose_secret(), now)?,
         Some(_) => return Err(KnownErrorCode::OtpAlreadyUsed.into()),
         None => return Err(KnownErrorCode::PhoneNumberNotVerified.into()),
     }
-    otp.consumed = true;
-    Ok(())
+    Ok(id)
+}
+
+/// What confirms Register's email, to be spent with the phone OTP.
+enum EmailProof {
+    /// A StepVerifyOAuthToken / VerifyOAuthToken verification.
+    OAuth(uuid::Uuid),
+    /// An email OTP validated in StepVerifyEmail.
+    Otp(uuid::Uuid),
 }
 
 /// Register's email: confirmed by an OAuth verification or a validated email OTP, otherwise
-/// unconfirmed. Returns (email, confirmed).
+/// unconfirmed. Only checks. Returns (email, its proof).
 fn prove_email(
     state: &mut TenantState,
     body: &types::RegisterInput,
-) -> ApiResult<(Option<String>, bool)> {
+) -> ApiResult<(Option<String>, Option<EmailProof>)> {
     let email = body
         .email
         .as_deref()
@@ -240,24 +247,48 @@ fn prove_email(
     if let Some(id) = body.o_auth_token_verification_request_id {
         let verification = state
             .oauth_verifications
-            .get_mut(&id)
+            .get(&id)
             .filter(|v| !v.used && email.as_ref().is_none_or(|e| *e == v.email))
             .ok_or(KnownErrorCode::OAuthVerificationNotFound)?;
-        verification.used = true;
-        return Ok((Some(verification.email.clone()), true));
+        return Ok((
+            Some(verification.email.clone()),
+            Some(EmailProof::OAuth(id)),
+        ));
     }
     let Some(email) = email else {
-        return Ok((None, false));
+        return Ok((None, None));
     };
     if let Some(id) = body.email_otp_request_id {
         let otp = state.live_otp(id, Purpose::RegisterEmail, &email, None)?;
         if !otp.used || otp.consumed {
             return Err(KnownErrorCode::OtpRequestNotFound.into());
         }
-        otp.consumed = true;
-        return Ok((Some(email), true));
+        return Ok((Some(email), Some(EmailProof::Otp(id))));
     }
-    Ok((Some(email), false))
+    Ok((Some(email), None))
+}
+
+/// Spends what a Register proved with: the phone OTP (used and consumed) and the email's
+/// proof. Runs after every check, in the same critical section, so a Register that fails
+/// spends nothing.
+fn spend_proofs(state: &mut TenantState, phone_otp: uuid::Uuid, email: Option<&EmailProof>) {
+    if let Some(otp) = state.otps.get_mut(&phone_otp) {
+        otp.used = true;
+        otp.consumed = true;
+    }
+    match email {
+        Some(EmailProof::OAuth(id)) => {
+            if let Some(verification) = state.oauth_verifications.get_mut(id) {
+                verification.used = true;
+            }
+        }
+        Some(EmailProof::Otp(id)) => {
+            if let Some(otp) = state.otps.get_mut(id) {
+                otp.consumed = true;
+            }
+        }
+        None => {}
+    }
 }
 
 /// RG4.
@@ -293,11 +324,14 @@ pub async fn register(
         {
             return Err(KnownErrorCode::EmailAlreadyRegistered.into());
         }
-        prove_phone(state, &body, now)?;
-        let (email, email_confirmed) = prove_email(state, &body)?;
+        // Every check first; state changes only once all have passed.
+        let phone_otp = prove_phone(state, &body, now)?;
+        let (email, email_proof) = prove_email(state, &body)?;
         if email.as_deref().is_some_and(|e| state.email_exists(e)) {
             return Err(KnownErrorCode::EmailAlreadyRegistered.into());
         }
+        spend_proofs(state, phone_otp, email_proof.as_ref());
+        let email_confirmed = email_proof.is_some();
         let user_id = state.insert_user(User {
             id: 0,
             phone: body.phone_number.clone(),

@@ -1,17 +1,14 @@
 //! The WebView signing link and the contract PDF URL (BR13, BR14).
 
 use axum::Json;
-use chrono::Duration;
 use vlens_client::KnownErrorCode;
 use vlens_client::types;
 
 use super::views;
-use crate::defaults::SIGNING_LINK_LIFETIME_SECONDS;
 use crate::error::ApiResult;
 use crate::http::extract::{AnyCaller, BaseUrl, JsonBody, QueryMap, UserCaller};
 use crate::http::reply::ok;
-use crate::security_hash::security_hash;
-use crate::store::SigningLink;
+use crate::security_hash::LinkPurpose;
 use crate::validate;
 
 /// BR13: `<base>/sign?RequestId=<uuid>&SecurityHash=<40 hex>`, valid 15 minutes.
@@ -24,15 +21,7 @@ pub async fn generate_sign_contract_link(
     let tenant = &caller.tenant;
     let (request_id, hash) = tenant.with_state(|state, now| -> ApiResult<_> {
         let request_id = views::own_request_id(state, caller.user_id, body.request_id)?;
-        let nonce = state.next_link_nonce();
-        let hash = security_hash(&tenant.keys.link_key, request_id, nonce);
-        state.links.insert(
-            hash.clone(),
-            SigningLink {
-                request_id,
-                expires_at: now + Duration::seconds(SIGNING_LINK_LIFETIME_SECONDS),
-            },
-        );
+        let hash = state.issue_link(&tenant.keys.link_key, LinkPurpose::Signing, request_id, now);
         Ok((request_id, hash))
     })?;
     Ok(ok!(
@@ -58,7 +47,7 @@ pub async fn view_contract_pdf(
         state
             .links
             .get(&hash)
-            .filter(|link| link.request_id == request_id && link.expires_at > now)
+            .filter(|link| link.opens(LinkPurpose::Signing, request_id, now))
             .ok_or(KnownErrorCode::InvalidSecurityHash)?;
         Ok(())
     })?;

@@ -11,13 +11,18 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::AppState;
-use crate::auth::{self, TokenKind};
+use super::faults::ResolvedTenant;
+use crate::auth::{self, TokenAudience};
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::store::Tenant;
 
 // ---------------------------------------------------------------------- callers
 
 fn tenant_of(parts: &Parts, state: &AppState) -> ApiResult<Arc<Tenant>> {
+    // The fault layer (in front of every Vlens operation) already looked the ApiKey up.
+    if let Some(ResolvedTenant(tenant)) = parts.extensions.get::<ResolvedTenant>() {
+        return Ok(Arc::clone(tenant));
+    }
     let key = parts
         .headers
         .get("apikey")
@@ -50,6 +55,9 @@ fn bearer_of(parts: &Parts, tenant: &Tenant) -> ApiResult<Option<auth::Bearer>> 
     Ok(Some(auth::verify_access(tenant, token)?))
 }
 
+/// Takes the tenant lock briefly; the handler takes it again for its own work. Two short
+/// uncontended locks, kept so that every user-token operation refuses a deleted user (401)
+/// in one place.
 fn user_exists(tenant: &Tenant, user_id: i64) -> ApiResult<()> {
     if tenant.with_state(|state, _| state.users.contains_key(&user_id)) {
         Ok(())
@@ -89,7 +97,7 @@ impl FromRequestParts<AppState> for UserCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let tenant = tenant_of(parts, state)?;
         let bearer = bearer_of(parts, &tenant)?.ok_or(MISSING_TOKEN)?;
-        if bearer.kind != TokenKind::User {
+        if bearer.kind != TokenAudience::User {
             return Err(USER_TOKEN_REQUIRED);
         }
         user_exists(&tenant, bearer.subject)?;
@@ -111,7 +119,7 @@ impl FromRequestParts<AppState> for AdminCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let tenant = tenant_of(parts, state)?;
         let bearer = bearer_of(parts, &tenant)?.ok_or(MISSING_TOKEN)?;
-        if bearer.kind != TokenKind::Admin {
+        if bearer.kind != TokenAudience::Admin {
             return Err(ADMIN_TOKEN_REQUIRED);
         }
         Ok(Self { tenant })
@@ -131,7 +139,7 @@ impl FromRequestParts<AppState> for AnyCaller {
         let tenant = tenant_of(parts, state)?;
         let bearer = bearer_of(parts, &tenant)?.ok_or(MISSING_TOKEN)?;
         let user_id = match bearer.kind {
-            TokenKind::User => {
+            TokenAudience::User => {
                 user_exists(&tenant, bearer.subject)?;
                 Some(bearer.subject)
             }
@@ -155,7 +163,7 @@ impl FromRequestParts<AppState> for OptionalUser {
         let tenant = tenant_of(parts, state)?;
         let user_id = match bearer_of(parts, &tenant)? {
             None => None,
-            Some(bearer) if bearer.kind == TokenKind::User => {
+            Some(bearer) if bearer.kind == TokenAudience::User => {
                 user_exists(&tenant, bearer.subject)?;
                 Some(bearer.subject)
             }

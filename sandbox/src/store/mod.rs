@@ -144,9 +144,109 @@ impl Store {
     }
 
     /// Drops expired OTPs, links, refresh tokens and OAuth verifications in every tenant.
+    /// A tenant whose purge fails is logged and skipped; the others are still purged, and the
+    /// purger (which calls this every 30 s) keeps running.
     pub fn purge_expired(&self) {
-        for tenant in self.tenants() {
+        each_tenant_isolated(&self.tenants(), |tenant| {
             tenant.with_state(|state, now| state.purge(now));
+        });
+    }
+}
+
+/// Runs `job` on every tenant; a panic in one tenant's job is caught and logged, and the next
+/// tenant's job runs. Returns how many failed. (The tenant lock ignores poisoning, so a tenant
+/// whose job panicked stays usable.)
+fn each_tenant_isolated(tenants: &[Arc<Tenant>], job: impl Fn(&Tenant)) -> usize {
+    let mut failed = 0;
+    for tenant in tenants {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(tenant)));
+        if let Err(panic) = outcome {
+            failed += 1;
+            let reason = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("a panic");
+            tracing::error!(
+                tenant = tenant.id,
+                reason,
+                "purging this tenant failed; the purger goes on"
+            );
         }
+    }
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn one_tenant_failing_does_not_stop_the_others() {
+        let store = Store::new(defaults::DEFAULT_API_KEY, Some(1));
+        store.create_tenant(false);
+        let tenants = store.tenants();
+        assert_eq!(tenants.len(), 3);
+        let done = AtomicUsize::new(0);
+        let failed = each_tenant_isolated(&tenants, |tenant| {
+            if tenant.id == defaults::DEFAULT_TENANT_ID {
+                panic!("a broken tenant (on purpose, in a test)");
+            }
+            done.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(failed, 1);
+        assert_eq!(done.load(Ordering::Relaxed), 2);
+        // The failed tenant still works afterwards.
+        tenants[0].with_state(|state, now| state.purge(now));
+    }
+
+    /// The fault layer runs on every Vlens request: with nothing armed it must not wait for
+    /// the tenant lock (here held by another thread) but answer at once.
+    #[test]
+    fn with_no_fault_armed_taking_one_takes_no_lock() {
+        use std::sync::mpsc;
+        use std::thread;
+        use std::time::Duration;
+
+        let store = Store::new(defaults::DEFAULT_API_KEY, Some(1));
+        let tenant = store
+            .tenant_by_key(defaults::DEFAULT_API_KEY)
+            .expect("the Default tenant");
+        let (held, is_held) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let holder = {
+            let tenant = Arc::clone(&tenant);
+            thread::spawn(move || {
+                tenant.with_state(|_, _| {
+                    let _ = held.send(());
+                    let _ = released.recv();
+                });
+            })
+        };
+        is_held.recv().expect("the lock is held");
+        let (done, answer) = mpsc::channel();
+        {
+            let tenant = Arc::clone(&tenant);
+            thread::spawn(move || {
+                let _ = done.send(tenant.take_fault("check-eligibility"));
+            });
+        }
+        let taken = answer.recv_timeout(Duration::from_secs(10));
+        let _ = release.send(());
+        holder.join().expect("the holder ends");
+        assert_eq!(taken, Ok(None), "take_fault waited for the tenant lock");
+
+        // Armed, a fault is taken (under the lock) and the counter goes back to nothing.
+        let reply = crate::faults::FaultReply {
+            status: http::StatusCode::SERVICE_UNAVAILABLE,
+            retry_after_seconds: None,
+        };
+        tenant.inject_fault("check-eligibility", reply, 1);
+        assert!(tenant.has_faults_armed());
+        assert_eq!(tenant.take_fault("login"), None);
+        assert_eq!(tenant.take_fault("check-eligibility"), Some(reply));
+        assert!(!tenant.has_faults_armed());
     }
 }

@@ -8,6 +8,8 @@ use vlens_client::types::GeoLocation;
 
 use vlens_client::Secret;
 
+use crate::security_hash::LinkPurpose;
+
 /// An end user.
 #[derive(Debug, Clone)]
 pub struct User {
@@ -129,11 +131,19 @@ pub struct BusinessRequestRecord {
     pub activation: Activation,
 }
 
-/// An issued signing link.
+/// An issued signing or payment link, kept by its SecurityHash.
 #[derive(Debug, Clone)]
-pub struct SigningLink {
+pub struct Link {
     pub request_id: Uuid,
+    pub purpose: LinkPurpose,
     pub expires_at: DateTime<Utc>,
+}
+
+impl Link {
+    /// Whether this link opens `purpose` for `request_id` at `now`.
+    pub fn opens(&self, purpose: LinkPurpose, request_id: Uuid, now: DateTime<Utc>) -> bool {
+        self.purpose == purpose && self.request_id == request_id && self.expires_at > now
+    }
 }
 
 /// A live refresh token (by its `jti`); removed when used, so refresh tokens rotate.

@@ -1,10 +1,10 @@
 //! One tenant: its keys, clock and records.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use rand::rngs::StdRng;
@@ -14,9 +14,13 @@ use uuid::Uuid;
 use vlens_client::KnownErrorCode;
 
 use super::model::*;
-use crate::defaults::EXPIRED_OTP_GRACE_SECONDS;
-use crate::faults::Faults;
+use crate::defaults::{
+    EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS, SIGNING_LINK_LIFETIME_SECONDS,
+};
+use crate::faults::{FaultReply, Faults};
 use crate::otp::{Otp, Purpose};
+use crate::security_hash::{LinkPurpose, security_hash};
+use crate::time::after;
 
 /// The keys of one tenant, all derived from the sandbox's master secret and the tenant id.
 pub struct TenantKeys {
@@ -48,6 +52,10 @@ pub struct Tenant {
     /// Seconds the tenant's clock is ahead of the wall clock (`/__sandbox/clock`). Outside
     /// the lock so that token checks read it without locking.
     clock_offset: AtomicI64,
+    /// How many operations have a fault armed (the faults' `armed()`), written under the lock
+    /// whenever they change: the fault layer reads it on every Vlens request and takes the
+    /// lock only when it is not 0.
+    faults_armed: AtomicUsize,
     state: Mutex<TenantState>,
 }
 
@@ -93,6 +101,7 @@ impl Tenant {
                 link_key: derive(master, "security-hash", id),
             },
             clock_offset: AtomicI64::new(0),
+            faults_armed: AtomicUsize::new(0),
             state: Mutex::new(TenantState::new(rng)),
         }
     }
@@ -103,17 +112,21 @@ impl Tenant {
 
     /// The tenant's time: the wall clock plus the offset `/__sandbox/clock` added.
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.clock_offset.load(Ordering::Relaxed))
+        after(Utc::now(), self.clock_offset.load(Ordering::Relaxed))
     }
 
-    /// Moves the clock forward.
-    pub fn advance_clock(&self, seconds: i64) -> DateTime<Utc> {
-        let _ = self
-            .clock_offset
+    /// Moves the clock forward by `seconds` (at least 0), unless that would put it more than
+    /// [`MAX_CLOCK_OFFSET_SECONDS`] ahead of the wall clock: then nothing moves and the error
+    /// is the offset it would have reached. Checked and stored in one atomic step.
+    pub fn advance_clock(&self, seconds: i64) -> Result<DateTime<Utc>, i64> {
+        self.clock_offset
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
-                Some(offset.saturating_add(seconds))
-            });
-        self.now()
+                offset
+                    .checked_add(seconds)
+                    .filter(|total| (0..=MAX_CLOCK_OFFSET_SECONDS).contains(total))
+            })
+            .map_err(|offset| offset.saturating_add(seconds))?;
+        Ok(self.now())
     }
 
     /// Runs `f` on the records under the tenant's lock, with the tenant's time.
@@ -129,7 +142,34 @@ impl Tenant {
     pub fn reset(&self) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.clear();
+        self.faults_armed.store(0, Ordering::Release);
         self.clock_offset.store(0, Ordering::Relaxed);
+    }
+
+    /// Arms `count` faults for `operation` (see [`Faults::inject`]).
+    pub fn inject_fault(&self, operation: &'static str, reply: FaultReply, count: u32) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.faults.inject(operation, reply, count);
+        self.faults_armed
+            .store(state.faults.armed(), Ordering::Release);
+    }
+
+    /// Whether any fault is armed: one atomic load, no lock.
+    pub fn has_faults_armed(&self) -> bool {
+        self.faults_armed.load(Ordering::Acquire) != 0
+    }
+
+    /// Consumes a fault armed for a request of `operation` (see [`Faults::take`]). Nothing
+    /// armed, the common case, costs one atomic load and no lock.
+    pub fn take_fault(&self, operation: &str) -> Option<FaultReply> {
+        if !self.has_faults_armed() {
+            return None;
+        }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let taken = state.faults.take(operation);
+        self.faults_armed
+            .store(state.faults.armed(), Ordering::Release);
+        taken
     }
 }
 
@@ -149,11 +189,13 @@ pub struct TenantState {
     latest_otp: HashMap<(Purpose, String), Uuid>,
     /// The last OTP sent to each phone number or email (the control API's outbox).
     outbox: HashMap<String, Uuid>,
-    pub links: HashMap<String, SigningLink>,
+    /// Signing and payment links by SecurityHash (made by [`TenantState::issue_link`] only).
+    pub links: HashMap<String, Link>,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
     pub oauth_verifications: HashMap<Uuid, OAuthVerification>,
-    /// Server errors armed through `/__sandbox/faults`.
-    pub faults: Faults,
+    /// Server errors armed through `/__sandbox/faults`; private, so that they change only
+    /// through `Tenant`, which keeps `faults_armed` in step.
+    faults: Faults,
 }
 
 impl TenantState {
@@ -204,11 +246,27 @@ impl TenantState {
         hex::encode(self.rng.random::<[u8; 16]>())
     }
 
-    /// The next signing-link nonce.
-    pub fn next_link_nonce(&mut self) -> u64 {
+    /// Issues a link of `purpose` for `request_id`, live [`SIGNING_LINK_LIFETIME_SECONDS`]
+    /// from `now`, keyed with the tenant's `link_key`; returns its SecurityHash.
+    pub fn issue_link(
+        &mut self,
+        link_key: &[u8; 32],
+        purpose: LinkPurpose,
+        request_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> String {
         let nonce = self.next_link_nonce;
-        self.next_link_nonce += 1;
-        nonce
+        self.next_link_nonce = self.next_link_nonce.wrapping_add(1);
+        let hash = security_hash(link_key, purpose, request_id, nonce);
+        self.links.insert(
+            hash.clone(),
+            Link {
+                request_id,
+                purpose,
+                expires_at: after(now, SIGNING_LINK_LIFETIME_SECONDS),
+            },
+        );
+        hash
     }
 
     /// The next request number of the year: `REQ-2026-00001`.
@@ -318,6 +376,20 @@ impl TenantState {
             .ok_or(KnownErrorCode::OtpRequestNotFound)
     }
 
+    /// Forgets an OTP: it is no longer live, nor in the outbox.
+    pub fn forget_otp(&mut self, id: Uuid) {
+        let Some(otp) = self.otps.remove(&id) else {
+            return;
+        };
+        let key = Self::otp_key(otp.purpose, &otp.destination, otp.request_id);
+        if self.latest_otp.get(&key) == Some(&id) {
+            self.latest_otp.remove(&key);
+        }
+        if self.outbox.get(&otp.destination) == Some(&id) {
+            self.outbox.remove(&otp.destination);
+        }
+    }
+
     /// The last OTP sent to a phone number or email.
     pub fn outbox(&self, destination: &str) -> Option<&Otp> {
         self.outbox
@@ -330,8 +402,8 @@ impl TenantState {
     /// Drops what has expired. OTPs stay a grace period past expiry so that a late attempt
     /// still answers OtpExpired rather than OtpRequestNotFound.
     pub fn purge(&mut self, now: DateTime<Utc>) {
-        let grace = Duration::seconds(EXPIRED_OTP_GRACE_SECONDS);
-        self.otps.retain(|_, otp| otp.expires_at + grace > now);
+        self.otps
+            .retain(|_, otp| after(otp.expires_at, EXPIRED_OTP_GRACE_SECONDS) > now);
         let otps = &self.otps;
         self.latest_otp.retain(|_, id| otps.contains_key(id));
         self.outbox.retain(|_, id| otps.contains_key(id));

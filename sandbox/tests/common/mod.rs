@@ -184,6 +184,28 @@ impl TestSandbox {
         self.client_with_token(api_key, login.access_token.expose_secret())
     }
 
+    /// A verified user, their client, their Commercial Lease (a paid product) approved, and
+    /// the payment URL StepValidateOtp answered for it.
+    pub async fn paid_lease_with_payment_url(
+        &self,
+        api_key: &str,
+    ) -> (CreatedUser, Client, uuid::Uuid, String) {
+        let user = self.user(api_key).await;
+        let client = self.user_client(api_key, &user);
+        let request = create_request(&client, defaults::COMMERCIAL_LEASE_TYPE_ID).await;
+        self.set_status(api_key, request, 2).await;
+        let (sent_id, code) = self
+            .activation_otp(&client, api_key, &user.phone_number, request)
+            .await;
+        let url = client
+            .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
+            .await
+            .data()
+            .expect("the OTP validates")
+            .into_exposed();
+        (user, client, request, url)
+    }
+
     /// Requests an activation OTP for `request` from Cairo; returns its id and code.
     pub async fn activation_otp(
         &self,
