@@ -63,12 +63,7 @@ async fn logs_carry_no_secrets() {
             .data(),
         KnownErrorCode::OtpInvalid,
     );
-    let url = client
-        .generate_sign_contract_link(&sign_input(Some(request), None))
-        .await
-        .data()
-        .expect("link")
-        .into_exposed();
+    let url = signing_link(&client, request).await;
     let hash = url.rsplit('=').next().unwrap_or_default().to_string();
     sandbox.http().get(&url).send().await.expect("page");
     // A 500 (injected: it goes through the panic guard) is logged by the guard.

@@ -41,22 +41,12 @@ async fn the_link_leads_to_a_real_pdf_of_the_contract() {
         .data()
         .expect("read")
         .request_number;
-    let url = client
-        .generate_sign_contract_link(&sign_input(Some(request), None))
-        .await
-        .data()
-        .expect("link")
-        .into_exposed();
+    let url = signing_link(&client, request).await;
     let (request_id, hash) = parse_link(&url, sandbox.base_url());
     assert_eq!(request_id, request);
     assert_eq!(hash.len(), 40);
     assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
-    let second = client
-        .generate_sign_contract_link(&sign_input(Some(request), None))
-        .await
-        .data()
-        .expect("link")
-        .into_exposed();
+    let second = signing_link(&client, request).await;
     assert_ne!(
         parse_link(&second, sandbox.base_url()).1,
         hash,
@@ -107,12 +97,7 @@ async fn the_link_leads_to_a_real_pdf_of_the_contract() {
 async fn a_wrong_or_foreign_hash_is_refused() {
     let sandbox = TestSandbox::start().await;
     let (_user, client, request) = sandbox.approved_loan(KEY).await;
-    let url = client
-        .generate_sign_contract_link(&sign_input(Some(request), None))
-        .await
-        .data()
-        .expect("link")
-        .into_exposed();
+    let url = signing_link(&client, request).await;
     let (_, hash) = parse_link(&url, sandbox.base_url());
     // The same hash with its last digit changed.
     let forged = format!(
@@ -174,12 +159,7 @@ async fn links_expire_after_15_minutes() {
     let tenant = sandbox.tenant(false).await;
     let key = tenant.api_key.as_str();
     let (_user, client, request) = sandbox.approved_loan(key).await;
-    let url = client
-        .generate_sign_contract_link(&sign_input(Some(request), None))
-        .await
-        .data()
-        .expect("link")
-        .into_exposed();
+    let url = signing_link(&client, request).await;
     let (_, hash) = parse_link(&url, sandbox.base_url());
     sandbox.advance_clock(key, 899).await;
     client
@@ -207,12 +187,7 @@ async fn the_link_uses_the_host_the_client_called() {
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("client");
-    let url = localhost
-        .generate_sign_contract_link(&sign_input(Some(request), None))
-        .await
-        .data()
-        .expect("link")
-        .into_exposed();
+    let url = signing_link(&localhost, request).await;
     assert!(
         url.starts_with(&format!("http://localhost:{port}/sign?")),
         "{url}"
@@ -231,12 +206,7 @@ async fn a_payment_hash_and_a_signing_hash_open_only_their_own_pages() {
         .split_once("SecurityHash=")
         .map(|(_, hash)| hash.to_string())
         .expect("the payment URL has a SecurityHash");
-    let signing_url = client
-        .generate_sign_contract_link(&sign_input(Some(request), None))
-        .await
-        .data()
-        .expect("link")
-        .into_exposed();
+    let signing_url = signing_link(&client, request).await;
     let (_, signing_hash) = parse_link(&signing_url, sandbox.base_url());
     let status = |path: String| {
         let url = sandbox.url(&path);

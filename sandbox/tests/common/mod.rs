@@ -537,6 +537,16 @@ pub fn validate_otp_input(
     }
 }
 
+/// GenerateSignContractLink for `request`, as the plain URL (tests read its SecurityHash).
+pub async fn signing_link(client: &Client, request: uuid::Uuid) -> String {
+    client
+        .generate_sign_contract_link(&sign_input(Some(request), None))
+        .await
+        .data()
+        .expect("link")
+        .into_exposed()
+}
+
 pub fn sign_input(
     request_id: Option<uuid::Uuid>,
     gateway: Option<&str>,
