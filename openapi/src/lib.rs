@@ -35,7 +35,8 @@ use std::sync::LazyLock;
 pub use error::SpecError;
 pub use path::percent_decode;
 pub use spec::{
-    ApiSpec, ErrorCodeSpec, Operation, Parameter, ParameterLocation, RequestBody, Response,
+    ApiSpec, ErrorCodeSource, ErrorCodeSpec, MessageChannel, MessageSpec, Observation, Operation,
+    Parameter, ParameterLocation, Recipient, RequestBody, Response,
 };
 pub use validate::{Violation, ViolationKind};
 

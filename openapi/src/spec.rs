@@ -54,7 +54,47 @@ pub struct Operation {
     pub error_codes: Vec<String>,
     /// Its `x-vlens-token` (`user`, `admin`, `user-or-admin`, `user-optional`), if set.
     pub token: Option<String>,
+    /// The messages it sends to a person (its `x-vlens-messages`): an SMS, an email, an
+    /// invitation. A conformance run on a shared target checks their recipients.
+    pub messages: Vec<MessageSpec>,
     pub(crate) template: PathTemplate,
+}
+
+/// One message an operation sends (an entry of its `x-vlens-messages`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSpec {
+    /// How it travels.
+    pub channel: MessageChannel,
+    /// Who receives it.
+    pub to: Recipient,
+}
+
+/// How a message travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageChannel {
+    /// A text message to a phone number.
+    Sms,
+    /// An email.
+    Email,
+}
+
+impl fmt::Display for MessageChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MessageChannel::Sms => "SMS",
+            MessageChannel::Email => "email",
+        })
+    }
+}
+
+/// Who receives a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    /// The phone number or address at this JSON pointer of the request body (`/phoneNumber`).
+    Body(String),
+    /// The user whose bearer token sends the request (an activation OTP goes to the caller's
+    /// registered phone).
+    Caller,
 }
 
 /// Where a parameter goes.
@@ -132,8 +172,62 @@ pub struct ErrorCodeSpec {
     pub http_status: u16,
     /// The documented `error_message`.
     pub message: String,
-    /// `vlens-docs` or `project`.
-    pub source: String,
+    /// Who says the code is this number.
+    pub source: ErrorCodeSource,
+    /// Whether Vlens's docs quote `message` (`messageSource: vlens-docs`, or a code the docs
+    /// publish): such a message is checked even where the number is a guess.
+    pub message_documented: bool,
+    /// Where and when the number was seen (for `source: observed`).
+    pub observed: Option<Observation>,
+}
+
+/// Who says an error code has its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCodeSource {
+    /// Published in Vlens's docs.
+    VlensDocs,
+    /// This project's guess, where the docs publish none.
+    Project,
+    /// Seen on a real Vlens by a conformance run (folded in by `cargo xtask calibrate`).
+    Observed,
+}
+
+impl ErrorCodeSource {
+    /// The spelling in the spec (`vlens-docs`, `project`, `observed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCodeSource::VlensDocs => "vlens-docs",
+            ErrorCodeSource::Project => "project",
+            ErrorCodeSource::Observed => "observed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<ErrorCodeSource> {
+        [
+            ErrorCodeSource::VlensDocs,
+            ErrorCodeSource::Project,
+            ErrorCodeSource::Observed,
+        ]
+        .into_iter()
+        .find(|source| source.as_str() == text)
+    }
+}
+
+/// The provenance of an observed error code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// The target it was seen on (`api.vlens.co-443`, a profile's name).
+    pub target: String,
+    /// The day (`2026-11-29`).
+    pub date: String,
+}
+
+impl ErrorCodeSpec {
+    /// Whether the number is this project's guess: a run on a real Vlens records the number it
+    /// meets instead of failing on it.
+    pub fn is_guess(&self) -> bool {
+        self.source == ErrorCodeSource::Project
+    }
 }
 
 impl ApiSpec {
@@ -431,6 +525,7 @@ fn parse_operation(
             .get("x-vlens-token")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        messages: parse_messages(operation, pointer)?,
         template: template.clone(),
     })
 }
@@ -597,14 +692,108 @@ fn parse_error_codes(document: &Value) -> Result<Vec<ErrorCodeSpec>, Problem> {
                 .get("httpStatus")
                 .and_then(Value::as_u64)
                 .and_then(|status| u16::try_from(status).ok())
-                .unwrap_or(200);
+                .ok_or_else(|| {
+                    (
+                        pointer.clone(),
+                        "missing HTTP status `httpStatus`".to_owned(),
+                    )
+                })?;
+            let message =
+                text("message").ok_or_else(|| (pointer.clone(), "missing `message`".to_owned()))?;
+            let source = text("source")
+                .as_deref()
+                .and_then(ErrorCodeSource::parse)
+                .ok_or_else(|| {
+                    (
+                        format!("{pointer}/source"),
+                        "`source` is `vlens-docs`, `project` or `observed`".to_owned(),
+                    )
+                })?;
+            let message_documented = match text("messageSource").as_deref() {
+                None => source == ErrorCodeSource::VlensDocs,
+                Some("vlens-docs") => true,
+                Some(_) => {
+                    return Err((
+                        format!("{pointer}/messageSource"),
+                        "`messageSource` is `vlens-docs` when set".to_owned(),
+                    ));
+                }
+            };
+            let observed = match (source, entry.get("observed")) {
+                (ErrorCodeSource::Observed, Some(observed)) => {
+                    let field = |key: &str| {
+                        observed
+                            .get(key)
+                            .and_then(Value::as_str)
+                            .map(str::to_owned)
+                            .ok_or_else(|| {
+                                (
+                                    format!("{pointer}/observed"),
+                                    format!("`observed` needs `{key}`"),
+                                )
+                            })
+                    };
+                    Some(Observation {
+                        target: field("target")?,
+                        date: field("date")?,
+                    })
+                }
+                (ErrorCodeSource::Observed, None) => {
+                    return Err((
+                        pointer.clone(),
+                        "`source: observed` needs `observed: {target, date}`".to_owned(),
+                    ));
+                }
+                (_, Some(_)) => {
+                    return Err((
+                        format!("{pointer}/observed"),
+                        "`observed` goes with `source: observed`".to_owned(),
+                    ));
+                }
+                (_, None) => None,
+            };
             Ok(ErrorCodeSpec {
                 code,
                 name,
                 http_status,
-                message: text("message").unwrap_or_default(),
-                source: text("source").unwrap_or_default(),
+                message,
+                source,
+                message_documented,
+                observed,
             })
+        })
+        .collect()
+}
+
+/// An operation's `x-vlens-messages`: `[{channel: sms|email, to: /pointer | caller}]`.
+fn parse_messages(operation: &Value, pointer: &str) -> Result<Vec<MessageSpec>, Problem> {
+    let Some(list) = operation.get("x-vlens-messages") else {
+        return Ok(Vec::new());
+    };
+    let pointer = format!("{pointer}/x-vlens-messages");
+    let Some(list) = list.as_array() else {
+        return Err((pointer, "not a list".to_owned()));
+    };
+    list.iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let at = format!("{pointer}/{index}");
+            let channel = match entry.get("channel").and_then(Value::as_str) {
+                Some("sms") => MessageChannel::Sms,
+                Some("email") => MessageChannel::Email,
+                _ => return Err((at, "`channel` is `sms` or `email`".to_owned())),
+            };
+            let to = match entry.get("to").and_then(Value::as_str) {
+                Some("caller") => Recipient::Caller,
+                Some(body) if body.starts_with('/') => Recipient::Body(body.to_owned()),
+                _ => {
+                    return Err((
+                        at,
+                        "`to` is a JSON pointer into the request body or `caller`".to_owned(),
+                    ));
+                }
+            };
+            Ok(MessageSpec { channel, to })
         })
         .collect()
 }
