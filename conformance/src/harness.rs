@@ -1,4 +1,5 @@
-//! The suite as libtest-mimic trials, shared by the binary and the `cargo test` target.
+//! The suite as libtest-mimic trials, shared by the binary and the `cargo test` target: read
+//! and lint the cases, set up the target, plan every case for it, run the trials, report.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -7,41 +8,82 @@ use std::sync::Arc;
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, FormatSetting, Trial};
 
-use crate::coverage::{self, Coverage};
-use crate::runner::{RunContext, run_case, unavailable};
+use crate::plan::{self, Plan};
+use crate::report::calibration::Calibration;
+use crate::report::coverage::{self, Coverage};
+use crate::run::{RunContext, run_case};
 use crate::snapshot::SnapshotStore;
-use crate::suite::{self, Suite};
-use crate::target::Target;
+use crate::suite::{self, LoadedCase, Suite};
+use crate::target::env::{self, Settings};
+use crate::target::{Target, TargetError, profile};
 
-/// Where the suite comes from and where it runs.
+/// Where the suite comes from, where it runs, and what it writes.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The target's base URL; `None` starts the embedded sandbox.
+    /// The target's base URL; `None` (and no profile) starts the embedded sandbox.
     pub base_url: Option<String>,
+    /// A target profile (`conformance/targets/*.toml`); wins over `base_url`.
+    pub profile: Option<PathBuf>,
     /// The case files (default `conformance/cases`).
     pub cases_dir: PathBuf,
     /// How the cases directory is named in messages.
     pub cases_shown_as: String,
     /// The root of the snapshot directories (default `conformance/snapshots`).
     pub snapshots_dir: PathBuf,
-    /// Credentials and fixtures from env vars (for a target at a base URL).
-    pub settings: crate::target::Settings,
+    /// Credentials and fixtures from env vars (a target at a base URL without a profile).
+    pub settings: Settings,
     /// Add the static coverage trials (the real suite; not for test-only case directories).
     pub coverage_trials: bool,
+    /// Waits of any length may run on a real target.
+    pub allow_wait: bool,
+    /// Print the plan and send nothing.
+    pub plan_only: bool,
+    /// Where the calibration report goes (default
+    /// `conformance/calibration/<target>.json`).
+    pub calibration_report: Option<PathBuf>,
 }
 
 impl Options {
+    /// The suite of this crate as the environment describes it: `VLENS_BASE_URL`,
+    /// `VLENS_TARGET_PROFILE`, `VLENS_CASES_DIR`, `VLENS_ALLOW_WAIT`, the credentials.
+    pub fn from_env() -> Options {
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
+        let mut options = Options::default_suite(var(env::BASE_URL));
+        options.profile = var(env::TARGET_PROFILE).map(PathBuf::from);
+        if let Some(cases) = var(env::CASES_DIR) {
+            options.use_cases(PathBuf::from(cases));
+        }
+        options.allow_wait = var(env::ALLOW_WAIT).is_some_and(|value| value != "0");
+        options
+    }
+
     /// The suite of this crate: `conformance/cases`, `conformance/snapshots`.
     pub fn default_suite(base_url: Option<String>) -> Options {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         Options {
             base_url,
+            profile: None,
             cases_dir: root.join("cases"),
             cases_shown_as: "conformance/cases".to_owned(),
             snapshots_dir: root.join("snapshots"),
             coverage_trials: true,
-            settings: crate::target::Settings::from_env(),
+            settings: Settings::from_env(),
+            allow_wait: false,
+            plan_only: false,
+            calibration_report: None,
         }
+    }
+
+    /// Runs the cases of `dir` instead of the suite's (no static coverage trials: they judge
+    /// the suite's own cases).
+    pub fn use_cases(&mut self, dir: PathBuf) {
+        self.cases_shown_as = dir.display().to_string();
+        self.cases_dir = dir;
+        self.coverage_trials = false;
     }
 }
 
@@ -62,11 +104,26 @@ pub enum HarnessError {
     Runtime(#[source] std::io::Error),
     /// The target could not be set up.
     #[error(transparent)]
-    Target(#[from] crate::target::TargetError),
+    Target(#[from] TargetError),
 }
 
-/// Loads the suite, sets up the target and runs every trial; prints the coverage table after a
-/// full run.
+async fn target(options: &Options) -> Result<Target, TargetError> {
+    let mut target = if let Some(path) = &options.profile {
+        let profile = profile::load(path, &|name| std::env::var(name).ok())?;
+        Target::from_profile(profile)?
+    } else {
+        match (&options.base_url, options.plan_only) {
+            (None, false) => Target::embedded().await?,
+            (None, true) => Target::embedded_unstarted()?,
+            (Some(url), plan_only) => Target::at(url, &options.settings, !plan_only).await?,
+        }
+    };
+    target.time.allow_wait |= options.allow_wait;
+    Ok(target)
+}
+
+/// Loads the suite, sets up the target, plans and runs every trial; prints the coverage table
+/// and the ignore reasons after a full run, and the calibration report when there is one.
 pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, HarnessError> {
     let suite = suite::load(&options.cases_dir, &options.cases_shown_as).map_err(|source| {
         HarnessError::Cases {
@@ -79,46 +136,136 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         .enable_all()
         .build()
         .map_err(HarnessError::Runtime)?;
-    let target = runtime.block_on(async {
-        match &options.base_url {
-            None => Target::embedded().await,
-            Some(url) => Target::at(url, &options.settings).await,
-        }
-    })?;
-    let target = Arc::new(target);
+    let target = Arc::new(runtime.block_on(target(options))?);
+    let plans: Vec<(&LoadedCase, Plan)> = suite
+        .cases
+        .iter()
+        .map(|loaded| (loaded, plan::plan(&loaded.case, &target)))
+        .collect();
+    let json = matches!(arguments.format, Some(FormatSetting::Json));
+    if options.plan_only {
+        print(&crate::report::plan::render(&target, &plans), json);
+        return Ok(empty_conclusion());
+    }
+    if arguments.list
+        && !matches!(
+            arguments.format,
+            Some(FormatSetting::Terse) | Some(FormatSetting::Json)
+        )
+    {
+        print(&list(&suite, &plans, options), false);
+        return Ok(empty_conclusion());
+    }
     let coverage = Arc::new(Coverage::default());
+    let calibration = Arc::new(Calibration::default());
     let snapshots = Arc::new(SnapshotStore {
-        dir: options.snapshots_dir.join(&target.snapshot_name),
+        dir: options.snapshots_dir.join(&target.name),
     });
     quiet_snapshot_panics();
-    let (trials, ignored) = trials(&suite, &target, &coverage, &snapshots, &runtime, options);
+    let shared = Shared {
+        target: Arc::clone(&target),
+        coverage: Arc::clone(&coverage),
+        snapshots,
+        calibration: Arc::clone(&calibration),
+        runtime: runtime.handle().clone(),
+    };
+    let trials = trials(&suite, &plans, &shared, options);
     let conclusion = libtest_mimic::run(arguments, trials);
     let full_run = arguments.filter.is_none()
         && arguments.skip.is_empty()
         && !arguments.list
         && !arguments.ignored;
+    let mut report = String::new();
     if full_run {
-        let mut report = coverage.table();
+        report.push_str(&coverage.table());
+        let ignored: Vec<_> = plans
+            .iter()
+            .filter_map(|(loaded, plan)| Some((&loaded.trial, plan.reason()?)))
+            .collect();
         if !ignored.is_empty() {
             report.push_str(&format!(
                 "ignored on {} ({}):\n",
                 target.base_url,
                 ignored.len()
             ));
-            for (name, reason) in &ignored {
+            for (name, reason) in ignored {
                 report.push_str(&format!("  {name}: {reason}\n"));
             }
         }
-        // JSON output must stay parseable: the report goes to stderr then.
-        if matches!(arguments.format, Some(FormatSetting::Json)) {
-            let _ = std::io::stderr().write_all(report.as_bytes());
-        } else {
-            let _ = std::io::stdout().write_all(format!("\n{report}").as_bytes());
+    }
+    if !calibration.is_empty() {
+        let path = options.calibration_report.clone().unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("calibration")
+                .join(format!("{}.json", target.name))
+        });
+        let merged = calibration
+            .report(&target.name, &target.base_url)
+            .merge_into(&path);
+        match merged {
+            Ok(merged) => {
+                report.push_str(&merged.table());
+                report.push_str(&format!(
+                    "calibration report: {} (fold it into the spec with `cargo xtask calibrate {}`)\n",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            Err(error) => report.push_str(&format!("{error}\n")),
         }
     }
+    if !report.is_empty() {
+        print(&format!("\n{report}"), json);
+    }
+    drop(shared);
     drop(target);
     runtime.shutdown_background();
     Ok(conclusion)
+}
+
+/// Text for people: on stdout, or on stderr when stdout carries JSON events.
+fn print(text: &str, json: bool) {
+    let _ = if json {
+        std::io::stderr().write_all(text.as_bytes())
+    } else {
+        std::io::stdout().write_all(text.as_bytes())
+    };
+}
+
+fn empty_conclusion() -> Conclusion {
+    Conclusion {
+        num_filtered_out: 0,
+        num_passed: 0,
+        num_failed: 0,
+        num_ignored: 0,
+        num_measured: 0,
+    }
+}
+
+/// `--list` for people: every trial, the ignored ones with their reason.
+fn list(suite: &Suite, plans: &[(&LoadedCase, Plan)], options: &Options) -> String {
+    let mut lines: Vec<String> = suite
+        .bad
+        .iter()
+        .map(|bad| format!("{}: test (a broken case file)", bad.trial))
+        .collect();
+    for (loaded, plan) in plans {
+        lines.push(match plan.reason() {
+            Some(reason) => format!("{}: test (ignored: {reason})", loaded.trial),
+            None => format!("{}: test", loaded.trial),
+        });
+    }
+    if options.coverage_trials {
+        lines.push(format!("{}: test", coverage::OPERATIONS_TRIAL));
+        lines.push(format!("{}: test", coverage::ERROR_CODES_TRIAL));
+    }
+    lines.sort();
+    let ignored = plans.iter().filter(|(_, plan)| !plan.runs()).count();
+    format!(
+        "{}\n\n{} tests, {ignored} of them ignored on this target, 0 benchmarks\n",
+        lines.join("\n"),
+        lines.len()
+    )
 }
 
 /// insta reports a changed snapshot by panicking after printing its diff; the trial turns that
@@ -150,7 +297,14 @@ pub fn main_with(arguments: &Arguments, options: &Options) -> ExitCode {
     }
 }
 
-type Ignored = Vec<(String, String)>;
+/// What every trial shares.
+struct Shared {
+    target: Arc<Target>,
+    coverage: Arc<Coverage>,
+    snapshots: Arc<SnapshotStore>,
+    calibration: Arc<Calibration>,
+    runtime: tokio::runtime::Handle,
+}
 
 /// A trial that fails, listing `missing`, when `missing` is not empty.
 fn static_check(name: &str, missing: Vec<String>, what: &str) -> Trial {
@@ -164,25 +318,21 @@ fn static_check(name: &str, missing: Vec<String>, what: &str) -> Trial {
     })
 }
 
-/// One trial per case file (bad files fail with their problems), plus the static coverage
-/// checks. Returns the trials and the cases this target cannot run, with the reason.
-pub fn trials(
+/// One trial per case file (bad files fail with their problems; cases the target cannot run
+/// are ignored with the reason), plus the static coverage checks.
+fn trials(
     suite: &Suite,
-    target: &Arc<Target>,
-    coverage: &Arc<Coverage>,
-    snapshots: &Arc<SnapshotStore>,
-    runtime: &tokio::runtime::Runtime,
+    plans: &[(&LoadedCase, Plan)],
+    shared: &Shared,
     options: &Options,
-) -> (Vec<Trial>, Ignored) {
+) -> Vec<Trial> {
     let mut trials = Vec::new();
-    let mut ignored = Vec::new();
     for bad in &suite.bad {
         let message = bad.to_string();
         trials.push(Trial::test(bad.trial.clone(), move || Err(message.into())));
     }
-    for loaded in &suite.cases {
-        if let Some(reason) = unavailable(&loaded.case, target) {
-            ignored.push((loaded.trial.clone(), reason.clone()));
+    for (loaded, plan) in plans {
+        if let Some(reason) = plan.reason() {
             trials.push(
                 Trial::ignorable_test(loaded.trial.clone(), move || {
                     Ok(Completion::ignored_with(reason))
@@ -191,32 +341,35 @@ pub fn trials(
             );
             continue;
         }
-        let loaded = loaded.clone();
-        let target = Arc::clone(target);
-        let coverage = Arc::clone(coverage);
-        let snapshots = Arc::clone(snapshots);
-        let handle = runtime.handle().clone();
+        let loaded = (*loaded).clone();
+        let plan = plan.clone();
+        let target = Arc::clone(&shared.target);
+        let coverage = Arc::clone(&shared.coverage);
+        let snapshots = Arc::clone(&shared.snapshots);
+        let calibration = Arc::clone(&shared.calibration);
+        let handle = shared.runtime.clone();
         trials.push(Trial::test(loaded.trial.clone(), move || {
             let context = RunContext {
                 target: &target,
                 coverage: &coverage,
                 snapshots: &snapshots,
+                calibration: &calibration,
             };
-            let run = handle.block_on(run_case(&context, &loaded));
+            let run = handle.block_on(run_case(&context, &loaded, &plan));
             run.result.map_err(Failed::from)
         }));
     }
     if options.coverage_trials {
         trials.push(static_check(
-            "coverage/every-operation-has-a-case",
+            coverage::OPERATIONS_TRIAL,
             coverage::operations_without_cases(suite),
             "operations of openapi/vlens.yaml that no case calls",
         ));
         trials.push(static_check(
-            "coverage/every-error-code-has-a-case",
+            coverage::ERROR_CODES_TRIAL,
             coverage::error_codes_without_cases(suite),
             "error codes of openapi/vlens.yaml that no case expects",
         ));
     }
-    (trials, ignored)
+    trials
 }

@@ -1,26 +1,29 @@
 //! `vlens-conformance`: YAML cases that prove a Vlens server behaves as `openapi/vlens.yaml`
-//! and `../shared/vlens-api-facts.md` say, run as libtest-mimic trials against any base URL
-//! (default: a `vlens-sandbox` started in this process).
+//! and `../shared/vlens-api-facts.md` say, run as libtest-mimic trials against any target —
+//! a `vlens-sandbox` started in this process by default, or Vlens staging described by a
+//! target profile.
 //!
-//! The case format, the targets and their env vars are documented in `conformance/README.md`.
-//! The pieces: [`yaml`] and [`case`] read and check case files, [`suite`] loads a directory,
-//! [`target`] and [`fixtures`] provide the server and each case's users and requests,
-//! [`runner`] sends steps and checks every reply in four layers (status, schema, decode,
-//! expectations), [`snapshot`] and [`coverage`] record what was seen, [`harness`] makes the
-//! trials.
+//! The modules follow the stages of a run: [`case`] reads a case file into the model,
+//! [`lint`] checks it against the spec, [`plan`] decides what it needs from a [`target`] (and
+//! whether it can run there), [`run`] runs it, [`verify`] checks each reply in four layers,
+//! [`report`] says what was seen; [`harness`] makes the trials. The format, the targets and
+//! their profiles are documented in `conformance/README.md`.
 
 #![warn(missing_docs)]
 
 pub mod case;
-pub mod coverage;
-pub mod fixtures;
-pub mod generate;
 pub mod harness;
+pub mod http;
+pub mod lint;
+pub mod plan;
+pub mod problem;
+pub mod recipients;
 pub mod redact;
-pub mod runner;
+pub mod report;
+pub mod run;
 pub mod snapshot;
 pub mod suite;
 pub mod target;
 pub mod template;
-pub mod tnode;
+pub mod verify;
 pub mod yaml;

@@ -5,8 +5,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::case::{Case, Problem, read_case};
-use crate::yaml::{Pos, parse};
+use crate::case::{Case, read_case};
+use crate::problem::{Pos, Problem};
+use crate::yaml::parse;
+
+/// The largest case file read: far above any real case (the biggest is a few KB), small
+/// enough that a mistaken path (a log, a device file) cannot exhaust memory.
+pub const MAX_CASE_FILE_BYTES: u64 = 256 * 1024;
 
 /// A loaded case and where it came from.
 #[derive(Debug, Clone)]
@@ -34,8 +39,7 @@ impl fmt::Display for BadFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} is not a usable case:", self.file)?;
         for problem in &self.problems {
-            let Pos { line, column } = problem.at;
-            writeln!(f, "  {}:{line}:{column}: {}", self.file, problem.message)?;
+            writeln!(f, "  {}", problem.in_file(&self.file))?;
         }
         Ok(())
     }
@@ -69,17 +73,21 @@ pub fn load(dir: &Path, shown_as: &str) -> Result<Suite, std::io::Error> {
             .trim_end_matches(".yaml")
             .trim_end_matches(".yml")
             .to_owned();
-        let problems = match std::fs::read_to_string(&path) {
-            Err(error) => vec![Problem {
-                at: Pos::default(),
-                message: format!("cannot be read: {error}"),
-            }],
+        let problems = match read_text(&path) {
+            Err(message) => vec![Problem::new(Pos::default(), message)],
             Ok(text) => match parse(&text) {
-                Err(problem) => vec![Problem {
-                    at: problem.at,
-                    message: format!("not valid YAML: {}", problem.message),
-                }],
-                Ok(root) => match read_case(&root) {
+                Err(problem) => vec![Problem::new(
+                    problem.at,
+                    format!("not valid YAML: {}", problem.message),
+                )],
+                Ok(root) => match read_case(&root).and_then(|case| {
+                    let problems = crate::lint::lint(&case);
+                    if problems.is_empty() {
+                        Ok(case)
+                    } else {
+                        Err(problems)
+                    }
+                }) {
                     Ok(case) => {
                         suite.cases.push(LoadedCase { file, trial, case });
                         continue;
@@ -98,14 +106,33 @@ pub fn load(dir: &Path, shown_as: &str) -> Result<Suite, std::io::Error> {
     Ok(suite)
 }
 
+/// The file's text, refusing one over [`MAX_CASE_FILE_BYTES`] before reading it.
+fn read_text(path: &Path) -> Result<String, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|error| format!("cannot be read: {error}"))?
+        .len();
+    if size > MAX_CASE_FILE_BYTES {
+        return Err(format!(
+            "is {size} bytes, over the limit of {MAX_CASE_FILE_BYTES} for a case file"
+        ));
+    }
+    std::fs::read_to_string(path).map_err(|error| format!("cannot be read: {error}"))
+}
+
+/// Every `*.yaml`/`*.yml` below `dir`. A symbolic link to a directory is not followed: a link
+/// to `.` or a parent would make the walk endless or load the same cases many times.
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), std::io::Error> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        // `DirEntry::file_type` does not follow links.
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
             collect(&path, files)?;
-        } else if path
-            .extension()
-            .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        } else if (!kind.is_symlink() || path.is_file())
+            && path
+                .extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
         {
             files.push(path);
         }
@@ -121,12 +148,13 @@ impl Suite {
         for loaded in std::mem::take(&mut self.cases) {
             let mut problems = Vec::new();
             for step in &loaded.case.steps {
-                if let Some(name) = &step.snapshot {
+                if let Some(snapshot) = step.http().and_then(|http| http.snapshot.as_ref()) {
+                    let name = &snapshot.name;
                     if let Some(owner) = owners.get(name) {
-                        problems.push(Problem {
-                            at: step.at,
-                            message: format!("snapshot name `{name}` is already used by {owner}"),
-                        });
+                        problems.push(Problem::new(
+                            step.at,
+                            format!("snapshot name `{name}` is already used by {owner}"),
+                        ));
                     } else {
                         owners.insert(name.clone(), loaded.file.clone());
                     }

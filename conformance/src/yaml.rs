@@ -12,20 +12,8 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-/// A line and column (1-based); 0:0 when unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
-pub struct Pos {
-    /// The line, from 1.
-    pub line: u64,
-    /// The column, from 1.
-    pub column: u64,
-}
-
-impl fmt::Display for Pos {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
+pub use crate::problem::Pos;
+use crate::problem::Problem;
 
 /// A YAML node and where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -225,17 +213,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
-/// A YAML text that could not be parsed: where and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseProblem {
-    /// Where, when the parser knows.
-    pub at: Pos,
-    /// The parser's message, on one line.
-    pub message: String,
-}
-
 /// Parses a YAML document into positioned nodes; an empty document is `Null`.
-pub fn parse(text: &str) -> Result<Node, ParseProblem> {
+pub fn parse(text: &str) -> Result<Node, Problem> {
     if text.trim().is_empty() {
         return Ok(Node::new(NodeValue::Null));
     }
@@ -247,10 +226,7 @@ pub fn parse(text: &str) -> Result<Node, ParseProblem> {
                 column: location.column(),
             })
             .unwrap_or_default();
-        ParseProblem {
-            at,
-            message: first_line(&error.to_string()),
-        }
+        Problem::new(at, first_line(&error.to_string()))
     })
 }
 

@@ -3,11 +3,10 @@
 //! no unbounded allocation — and a negative `length` or a variable nothing reads is a problem
 //! of the file.
 
+mod common;
+
 use std::path::PathBuf;
 
-use vlens_conformance::coverage::Coverage;
-use vlens_conformance::runner::{RunContext, run_case};
-use vlens_conformance::snapshot::SnapshotStore;
 use vlens_conformance::suite;
 use vlens_conformance::target::Target;
 
@@ -80,18 +79,9 @@ fn broken_expressions_fail_their_case_with_file_line_and_column() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let snapshots = tempfile::tempdir().unwrap();
     runtime.block_on(async {
-        let target = Target::embedded().await.unwrap();
-        let coverage = Coverage::default();
-        let store = SnapshotStore {
-            dir: snapshots.path().to_owned(),
-        };
-        let context = RunContext {
-            target: &target,
-            coverage: &coverage,
-            snapshots: &store,
-        };
+        let bench = common::Bench::new(Target::embedded().await.unwrap(), snapshots.path());
         for (loaded, (trial, position, expression)) in suite.cases.iter().zip(BROKEN) {
-            let run = run_case(&context, loaded).await;
+            let run = bench.run(loaded).await;
             let Err(message) = run.result else {
                 panic!("{trial} must fail");
             };

@@ -1,5 +1,6 @@
 //! `cargo test -p vlens-conformance`: the whole suite through libtest-mimic (its CLI intact),
-//! against the embedded sandbox unless VLENS_BASE_URL names another target.
+//! against the embedded sandbox unless the environment names another target
+//! (`VLENS_BASE_URL`, `VLENS_TARGET_PROFILE`) or other cases (`VLENS_CASES_DIR`).
 
 use std::process::ExitCode;
 
@@ -7,8 +8,5 @@ use vlens_conformance::harness::{Options, main_with};
 
 fn main() -> ExitCode {
     let arguments = libtest_mimic::Arguments::from_args();
-    let base_url = std::env::var("VLENS_BASE_URL")
-        .ok()
-        .filter(|url| !url.trim().is_empty());
-    main_with(&arguments, &Options::default_suite(base_url))
+    main_with(&arguments, &Options::from_env())
 }

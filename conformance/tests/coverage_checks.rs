@@ -7,9 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use vlens_conformance::coverage::{Coverage, error_codes_without_cases, operations_without_cases};
-use vlens_conformance::runner::{RunContext, run_case};
-use vlens_conformance::snapshot::SnapshotStore;
+use vlens_conformance::report::coverage::{error_codes_without_cases, operations_without_cases};
 use vlens_conformance::suite;
 use vlens_conformance::target::Target;
 
@@ -86,23 +84,17 @@ fn not_found_reached_by_fetch_counts_in_the_table_as_in_the_static_check() {
             .any(|c| c == "NotFound")
     );
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let coverage = Coverage::default();
-    runtime.block_on(async {
-        let target = Target::embedded().await.unwrap();
+    let table = runtime.block_on(async {
         // The suite's own snapshots: the case runs exactly as in the suite.
-        let store = SnapshotStore {
-            dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/sandbox"),
-        };
-        let context = RunContext {
-            target: &target,
-            coverage: &coverage,
-            snapshots: &store,
-        };
-        let run = run_case(&context, loaded).await;
+        let bench = common::Bench::new(
+            Target::embedded().await.unwrap(),
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/sandbox"),
+        );
+        let run = bench.run(loaded).await;
         assert_eq!(run.result, Ok(()));
+        bench.coverage.table()
     });
     // At run time, the fetched unknown route's NotFound is seen too.
-    let table = coverage.table();
     assert!(!not_exercised(&table, "NotFound"), "{table}");
     assert!(table.contains("| also: NotFound"), "{table}");
 }

@@ -2,14 +2,13 @@
 //! an admin password chosen here, and the tokens, OTP codes and signing links' SecurityHashes
 //! the server hands out (which the harness registers as it meets them).
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod common;
 
-use vlens_conformance::coverage::Coverage;
-use vlens_conformance::runner::{RunContext, run_case};
-use vlens_conformance::snapshot::SnapshotStore;
+use std::path::{Path, PathBuf};
+
 use vlens_conformance::suite;
-use vlens_conformance::target::{Settings, Target, env};
+use vlens_conformance::target::Target;
+use vlens_conformance::target::env::{self, Settings};
 
 const CANARY_API_KEY: &str = "canary-api-key-7f3c9e";
 const CANARY_PASSWORD: &str = "canary-password-b41d";
@@ -66,24 +65,19 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
         let settings = Settings::default()
             .with(env::API_KEY, CANARY_API_KEY)
             .with(env::ADMIN_PASSWORD, CANARY_PASSWORD);
-        let target = Target::at(sandbox.base_url(), &settings).await.unwrap();
+        let target = Target::at(sandbox.base_url(), &settings, true)
+            .await
+            .unwrap();
         assert!(
             target.has_control_api(),
             "the canary ApiKey opens the control API"
         );
         assert!(!format!("{target:?}").contains("canary"));
-        let coverage = Arc::new(Coverage::default());
-        let store = SnapshotStore {
-            dir: snapshots.path().join(&target.snapshot_name),
-        };
-        provide_signing_link_snapshot(&store.dir);
-        let context = RunContext {
-            target: &target,
-            coverage: &coverage,
-            snapshots: &store,
-        };
+        let dir = snapshots.path().join(&target.name);
+        provide_signing_link_snapshot(&dir);
+        let bench = common::Bench::new(target, &dir);
         for loaded in &suite.cases {
-            let run = run_case(&context, loaded).await;
+            let run = bench.run(loaded).await;
             let Err(message) = &run.result else {
                 panic!("{} was designed to fail", loaded.trial);
             };
@@ -100,7 +94,11 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
                 if label == "otp" {
                     // Nor a value derived from it (a "wrong" code is the real one shifted).
                     let arg = vlens_conformance::template::Arg::Value(value.clone().into());
-                    let derived = vlens_conformance::generate::call("wrong_code", &[arg]);
+                    let derived = vlens_conformance::template::functions::call(
+                        "wrong_code",
+                        &[arg],
+                        vlens_conformance::template::Generators::sandbox(),
+                    );
                     let derived = derived.ok().and_then(|v| v.as_str().map(str::to_owned));
                     if let Some(derived) = derived {
                         assert!(!message.contains(&derived), "{}: {message}", loaded.trial);

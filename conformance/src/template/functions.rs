@@ -1,6 +1,7 @@
 //! The generated values templates can ask for: ids, times, phone numbers, points at a distance,
-//! images.
+//! images, the test identity's documents.
 
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -9,6 +10,8 @@ use chrono::{SecondsFormat, Utc};
 use rand::Rng as _;
 use serde_json::{Value, json};
 
+use crate::recipients::PhoneRange;
+use crate::template::png::png;
 use crate::template::{Arg, value_text};
 
 /// The units a number may carry.
@@ -25,18 +28,107 @@ pub const MAX_DIGITS: usize = 64;
 /// case cannot exhaust memory.
 pub const MAX_IMAGE_BYTES: usize = 8_000_000;
 
+/// What the values of `phone()`, `email()`, `id_front()`, `id_back()` and `face(n)` depend on:
+/// the target. On a sandbox nobody receives anything and any image will do; on a shared target
+/// numbers and addresses come from its test range and documents from its profile.
+#[derive(Debug, Clone, Default)]
+pub struct Generators {
+    /// Where `phone()` draws from; `None`: any Egyptian mobile number.
+    pub phones: Option<PhoneRange>,
+    /// The domain of `email()`; `None`: `example.com`.
+    pub email_domain: Option<String>,
+    /// The test identity's documents.
+    pub documents: Documents,
+}
+
+/// Where `id_front()`, `id_back()` and `face(n)` come from.
+#[derive(Clone, Default)]
+pub enum Documents {
+    /// Distinct generated PNGs (a sandbox reads no document).
+    #[default]
+    Generated,
+    /// Base64 images of a real test identity (a staging profile's `[identity]`).
+    Given(Arc<IdentityDocuments>),
+    /// None: a case that needs them cannot run.
+    Missing,
+}
+
+impl std::fmt::Debug for Documents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Documents::Generated => "Generated",
+            Documents::Given(_) => "Given",
+            Documents::Missing => "Missing",
+        })
+    }
+}
+
+/// A test identity's documents, base64.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdentityDocuments {
+    /// The national ID's front.
+    pub front: String,
+    /// Its back.
+    pub back: String,
+    /// Three liveness frames of the same face.
+    pub faces: [String; 3],
+}
+
+/// The seeds of the generated documents: far from the small seeds cases pass to `image(n)`.
+const GENERATED_FRONT: usize = 9_001;
+const GENERATED_BACK: usize = 9_002;
+const GENERATED_FACE: usize = 9_010;
+
+impl Generators {
+    /// A sandbox's: random Egyptian numbers, `example.com`, generated documents.
+    pub fn sandbox() -> &'static Generators {
+        static SANDBOX: LazyLock<Generators> = LazyLock::new(Generators::default);
+        &SANDBOX
+    }
+
+    fn document(&self, which: &str, face: usize) -> Result<Value, String> {
+        match &self.documents {
+            Documents::Generated => {
+                let seed = match which {
+                    "id_front" => GENERATED_FRONT,
+                    "id_back" => GENERATED_BACK,
+                    _ => GENERATED_FACE + face,
+                };
+                Ok(json!(STANDARD.encode(png(seed, 0)?)))
+            }
+            Documents::Given(documents) => Ok(json!(match which {
+                "id_front" => documents.front.clone(),
+                "id_back" => documents.back.clone(),
+                _ => documents.faces[face - 1].clone(),
+            })),
+            Documents::Missing => {
+                Err("the target gives no identity documents (a profile's `[identity]`)".to_owned())
+            }
+        }
+    }
+}
+
 /// Calls a template function. The template parser checks names and arities too, but every
 /// function destructures its own arguments, so a wrong count is an error here, never a panic.
-pub fn call(function: &str, args: &[Arg]) -> Result<Value, String> {
+pub fn call(function: &str, args: &[Arg], generators: &Generators) -> Result<Value, String> {
     match (function, args) {
         ("uuid", []) => Ok(json!(uuid::Uuid::new_v4().to_string())),
         ("now", []) => now(0),
         ("now", [offset]) => now(signed_duration(offset)?),
-        ("phone", []) => Ok(json!(egyptian_mobile())),
+        ("phone", []) => Ok(json!(match &generators.phones {
+            Some(range) => range.draw(),
+            None => egyptian_mobile(),
+        })),
         ("email", []) => Ok(json!(format!(
-            "conformance-{}@example.com",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
+            "conformance-{}@{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12],
+            generators.email_domain.as_deref().unwrap_or("example.com")
         ))),
+        ("id_front" | "id_back", []) => generators.document(function, 0),
+        ("face", [n]) => match count_arg(n)? {
+            face @ 1..=3 => generators.document("face", face),
+            other => Err(format!("there are faces 1, 2 and 3, not {other}")),
+        },
         ("digits", [count]) => {
             let count = count_arg(count)?;
             if count > MAX_DIGITS {
@@ -49,12 +141,9 @@ pub fn call(function: &str, args: &[Arg]) -> Result<Value, String> {
             let distance = distance_km(distance)?;
             let bearing = degrees(bearing)?;
             let (latitude, longitude) = destination(origin, distance, bearing);
-            Ok(json!({ "latitude": round6(latitude), "longitude": round6(longitude) }))
+            Ok(json!({ "latitude": latitude, "longitude": longitude }))
         }
-        ("distance", [a, b]) => {
-            let km = great_circle_km(point_arg(a)?, point_arg(b)?);
-            Ok(json!(round6(km)))
-        }
+        ("distance", [a, b]) => Ok(json!(great_circle_km(point_arg(a)?, point_arg(b)?))),
         ("image", [seed]) => Ok(json!(STANDARD.encode(png(count_arg(seed)?, 0)?))),
         ("image", [seed, size]) => Ok(json!(
             STANDARD.encode(png(count_arg(seed)?, byte_size(size)?)?)
@@ -177,13 +266,12 @@ fn point_arg(arg: &Arg) -> Result<(f64, f64), String> {
     }
 }
 
-fn round6(value: f64) -> f64 {
-    (value * 1e6).round() / 1e6
-}
-
 /// The point `distance_km` away from `origin` along the initial `bearing` (degrees clockwise
-/// from north), on a sphere. Written here rather than taken from the sandbox so that the
-/// harness checks the sandbox's distance rule with an independent computation.
+/// from north), on a sphere of the IUGG mean radius, at full double precision: no rounding,
+/// so its haversine distance from `origin` is the asked distance within a micrometre on every
+/// bearing (a rounding to 6 decimals, about 11 cm, once put "exactly 80 km" outside 80 km).
+/// Written here rather than taken from the sandbox so that the harness checks the sandbox's
+/// distance rule with an independent computation.
 pub fn destination(origin: (f64, f64), distance_km: f64, bearing_degrees: f64) -> (f64, f64) {
     let (lat1, lon1) = (origin.0.to_radians(), origin.1.to_radians());
     let angular = distance_km / EARTH_RADIUS_KM;
@@ -299,91 +387,83 @@ fn percent_decode(text: &str) -> String {
     vlens_openapi::percent_decode(&text.replace('+', " "))
 }
 
-/// A valid 1×1 PNG whose colour follows `seed`, padded with a private ancillary chunk to at
-/// least `size` bytes (at most [`MAX_IMAGE_BYTES`]). Hand-made (a few chunks and a CRC) rather
-/// than pulling an image crate into the harness for test fixtures.
-pub fn png(seed: usize, size: usize) -> Result<Vec<u8>, String> {
-    if size > MAX_IMAGE_BYTES {
-        return Err(format!(
-            "an image of {size} bytes is over the limit of {MAX_IMAGE_BYTES}"
-        ));
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    // IHDR: 1×1, 8-bit RGB.
-    chunk(&mut out, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0])?;
-    // Reduced first, so that no seed overflows (the same colours as `seed * k % 256`).
-    let low = seed % 256;
-    let rgb = [
-        (low * 67 % 256) as u8,
-        (low * 131 % 256) as u8,
-        (low * 199 % 256) as u8,
-    ];
-    // One scanline (filter byte 0, then RGB) in a zlib stream with one stored block.
-    let raw = [0, rgb[0], rgb[1], rgb[2]];
-    let mut zlib = vec![
-        0x78,
-        0x01,
-        0x01,
-        raw.len() as u8,
-        0,
-        !(raw.len() as u8),
-        0xFF,
-    ];
-    zlib.extend_from_slice(&raw);
-    zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
-    chunk(&mut out, b"IDAT", &zlib)?;
-    // `seED` keeps images of the same colour distinct; `paDd` brings the size up.
-    chunk(&mut out, b"seED", &(seed as u64).to_be_bytes())?;
-    let fixed = out.len() + 12 + 12;
-    if size > fixed {
-        chunk(&mut out, b"paDd", &vec![0u8; size - fixed])?;
-    }
-    chunk(&mut out, b"IEND", &[])?;
-    Ok(out)
-}
-
-/// Appends one PNG chunk: length, kind, data, CRC. PNG lengths are 32-bit.
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) -> Result<(), String> {
-    let length = u32::try_from(data.len())
-        .map_err(|_| format!("a PNG chunk of {} bytes is over 4 GiB", data.len()))?;
-    out.extend_from_slice(&length.to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-    Ok(())
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn adler32(bytes: &[u8]) -> u32 {
-    let (mut a, mut b) = (1u32, 0u32);
-    for &byte in bytes {
-        a = (a + u32::from(byte)) % 65_521;
-        b = (b + a) % 65_521;
-    }
-    (b << 16) | a
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const CAIRO: (f64, f64) = (30.0444, 31.2357);
+
+    fn sandbox_call(function: &str, args: &[Arg]) -> Result<Value, String> {
+        call(function, args, Generators::sandbox())
+    }
+
+    #[test]
+    fn point_keeps_full_precision_on_every_bearing() {
+        // "Exactly 80 km" must not land outside 80 km: 1 µm of slack on every whole bearing.
+        for bearing in 0..360 {
+            let args = [
+                Arg::Value(json!({"latitude": CAIRO.0, "longitude": CAIRO.1})),
+                Arg::Quantity(80.0, "km".into()),
+                Arg::Quantity(f64::from(bearing), String::new()),
+            ];
+            let point = sandbox_call("point", &args).unwrap();
+            let (lat, lon) = (
+                point["latitude"].as_f64().unwrap(),
+                point["longitude"].as_f64().unwrap(),
+            );
+            let km = great_circle_km(CAIRO, (lat, lon));
+            assert!((km - 80.0).abs() < 1e-9, "bearing {bearing}: {km}");
+        }
+    }
+
+    #[test]
+    fn phones_and_emails_come_from_the_test_range_when_there_is_one() {
+        let generators = Generators {
+            phones: Some(PhoneRange::parse("+20155500###").unwrap()),
+            email_domain: Some("qa.example.com".to_owned()),
+            documents: Documents::Missing,
+        };
+        let phone = call("phone", &[], &generators).unwrap();
+        assert!(
+            phone
+                .as_str()
+                .is_some_and(|p| p.starts_with("+20155500") && p.len() == 12),
+            "{phone}"
+        );
+        let email = call("email", &[], &generators).unwrap();
+        assert!(
+            email
+                .as_str()
+                .is_some_and(|e| e.ends_with("@qa.example.com")),
+            "{email}"
+        );
+        let missing = call("id_front", &[], &generators).unwrap_err();
+        assert!(missing.contains("[identity]"), "{missing}");
+    }
+
+    #[test]
+    fn documents_are_generated_distinct_or_given() {
+        let one = Arg::Quantity(1.0, String::new());
+        let faces: Vec<Value> = (1..=3)
+            .map(|n| sandbox_call("face", &[Arg::Quantity(f64::from(n), String::new())]).unwrap())
+            .collect();
+        assert!(faces[0] != faces[1] && faces[1] != faces[2]);
+        assert_ne!(
+            sandbox_call("id_front", &[]).unwrap(),
+            sandbox_call("id_back", &[]).unwrap()
+        );
+        assert!(sandbox_call("face", &[Arg::Quantity(4.0, String::new())]).is_err());
+        let given = Generators {
+            documents: Documents::Given(Arc::new(IdentityDocuments {
+                front: "F".into(),
+                back: "B".into(),
+                faces: ["1".into(), "2".into(), "3".into()],
+            })),
+            ..Generators::default()
+        };
+        assert_eq!(call("face", &[one], &given).unwrap(), json!("1"));
+        assert_eq!(call("id_back", &[], &given).unwrap(), json!("B"));
+    }
 
     #[test]
     fn destination_is_at_the_asked_distance() {
@@ -444,16 +524,16 @@ mod tests {
 
     #[test]
     fn now_accepts_offsets() {
-        let later = call("now", &[Arg::Quantity(1.0, "h".into())]).unwrap();
-        let now = call("now", &[]).unwrap();
+        let later = sandbox_call("now", &[Arg::Quantity(1.0, "h".into())]).unwrap();
+        let now = sandbox_call("now", &[]).unwrap();
         assert!(later.as_str() > now.as_str());
-        assert!(call("now", &[Arg::Quantity(1.0, "km".into())]).is_err());
+        assert!(sandbox_call("now", &[Arg::Quantity(1.0, "km".into())]).is_err());
     }
 
     #[test]
     fn times_beyond_chronos_range_are_errors() {
         for offset in [1e8, -1e8, 1e300] {
-            let result = call("now", &[Arg::Quantity(offset, "d".into())]);
+            let result = sandbox_call("now", &[Arg::Quantity(offset, "d".into())]);
             assert!(
                 result
                     .as_ref()
@@ -465,7 +545,7 @@ mod tests {
 
     #[test]
     fn counts_and_sizes_are_capped() {
-        let digits = |n: f64| call("digits", &[Arg::Quantity(n, String::new())]);
+        let digits = |n: f64| sandbox_call("digits", &[Arg::Quantity(n, String::new())]);
         assert_eq!(
             digits(MAX_DIGITS as f64)
                 .ok()
@@ -475,7 +555,7 @@ mod tests {
         assert!(digits(MAX_DIGITS as f64 + 1.0).is_err());
         assert!(digits(1e12).is_err_and(|e| e.contains("at most 64")));
         let image = |size: f64, unit: &str| {
-            call(
+            sandbox_call(
                 "image",
                 &[
                     Arg::Quantity(1.0, String::new()),
@@ -487,13 +567,9 @@ mod tests {
         assert!(image(5.0, "mb").is_ok());
         assert!(image(1e12, "b").is_err_and(|e| e.contains("8mb")));
         assert!(image(-1.0, "kb").is_err());
-        assert!(png(1, MAX_IMAGE_BYTES + 1).is_err());
         // A huge seed is only a colour: no overflow.
-        let seed = call("image", &[Arg::Quantity(1e300, String::new())]);
+        let seed = sandbox_call("image", &[Arg::Quantity(1e300, String::new())]);
         assert!(seed.is_ok(), "{seed:?}");
-        let mut out = Vec::new();
-        assert!(chunk(&mut out, b"teST", &[1, 2, 3]).is_ok());
-        assert_eq!(&out[..4], &[0, 0, 0, 3]);
     }
 
     #[test]
@@ -509,12 +585,12 @@ mod tests {
             ("set_query_param", &one[..]),
             ("uuid", &one[..]),
         ] {
-            let result = call(function, args);
+            let result = sandbox_call(function, args);
             assert!(
                 result.as_ref().is_err_and(|e| e.contains("does not take")),
                 "{function}: {result:?}"
             );
         }
-        assert!(call("nope", &[]).is_err_and(|e| e.contains("unknown function")));
+        assert!(sandbox_call("nope", &[]).is_err_and(|e| e.contains("unknown function")));
     }
 }

@@ -18,7 +18,13 @@ use std::fmt;
 
 use serde_json::{Value, json};
 
-use crate::generate;
+pub mod functions;
+mod parse;
+mod png;
+pub mod tnode;
+
+pub use functions::Generators;
+pub use tnode::{TKind, TNode};
 
 /// A parsed template: literal text and expressions.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +121,24 @@ pub const FUNCTIONS: &[(&str, usize, usize, &str)] = &[
         "the URL with a query parameter set: set_query_param(url, 'SecurityHash', 'x')",
     ),
     ("url_path", 1, 1, "the path and query of a URL"),
+    (
+        "id_front",
+        0,
+        0,
+        "the front of the test identity's national ID (the target's document, or a generated PNG)",
+    ),
+    (
+        "id_back",
+        0,
+        0,
+        "the back of the test identity's national ID",
+    ),
+    (
+        "face",
+        1,
+        1,
+        "liveness frame 1, 2 or 3 of the test identity: face(1)",
+    ),
 ];
 
 /// A template that does not parse, or an expression that cannot be evaluated.
@@ -131,10 +155,14 @@ fn error(message: impl Into<String>) -> TemplateError {
     }
 }
 
-/// Where the values of variables come from while evaluating.
+/// Where the values of variables come from while evaluating, and what generated values depend
+/// on (the target's test range and identity documents).
 pub trait Scope {
     /// The variable's value.
     fn variable(&self, name: &str) -> Option<&Value>;
+
+    /// How `phone()`, `email()`, `id_front()` and `face(n)` make their values.
+    fn generators(&self) -> &Generators;
 }
 
 impl Template {
@@ -156,7 +184,7 @@ impl Template {
             let end = closing_brace(after)
                 .ok_or_else(|| error(format!("`${{` without a closing `}}` in `{text}`")))?;
             let source = &after[..end];
-            let expr = Parser::new(source)
+            let expr = parse::Parser::new(source)
                 .parse_all()
                 .map_err(|problem| error(format!("in `${{{source}}}`: {}", problem.message)))?;
             if !literal.is_empty() {
@@ -175,6 +203,45 @@ impl Template {
     /// Whether the text holds any expression.
     pub fn has_expressions(&self) -> bool {
         self.parts.iter().any(|part| matches!(part, Part::Expr(_)))
+    }
+
+    /// Every function it calls, in order of appearance.
+    pub fn functions(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        for part in &self.parts {
+            if let Part::Expr(expr) = part {
+                expr.collect_functions(&mut names);
+            }
+        }
+        names
+    }
+
+    /// The expression, when the text is exactly one `${...}`.
+    pub fn lone_expression(&self) -> Option<&Expr> {
+        match self.parts.as_slice() {
+            [Part::Expr(expr)] => Some(expr),
+            _ => None,
+        }
+    }
+
+    /// The literal text, when it holds no expression.
+    pub fn literal(&self) -> Option<&str> {
+        match self.parts.as_slice() {
+            [Part::Text(text)] => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The variables it reads with the first key read in each (`products.paid` is
+    /// `("products", Some("paid"))`), `env` included.
+    pub fn variable_keys(&self) -> Vec<(&str, Option<&str>)> {
+        let mut found = Vec::new();
+        for part in &self.parts {
+            if let Part::Expr(expr) = part {
+                expr.collect_variable_keys(&mut found);
+            }
+        }
+        found
     }
 
     /// The variables it reads (not `env`), in order of appearance.
@@ -228,6 +295,27 @@ pub fn value_text(value: &Value) -> String {
 }
 
 impl Expr {
+    fn collect_functions<'e>(&'e self, names: &mut Vec<&'e str>) {
+        if let Expr::Call(name, args) = self {
+            names.push(name);
+            args.iter().for_each(|arg| arg.collect_functions(names));
+        }
+    }
+
+    fn collect_variable_keys<'e>(&'e self, found: &mut Vec<(&'e str, Option<&'e str>)>) {
+        match self {
+            Expr::Path(name, segments) => found.push((
+                name,
+                match segments.first() {
+                    Some(Segment::Key(key)) => Some(key.as_str()),
+                    _ => None,
+                },
+            )),
+            Expr::Call(_, args) => args.iter().for_each(|arg| arg.collect_variable_keys(found)),
+            _ => {}
+        }
+    }
+
     fn collect_variables<'e>(&'e self, names: &mut Vec<&'e str>) {
         match self {
             Expr::Path(name, _) if name != "env" => names.push(name),
@@ -280,7 +368,7 @@ impl Expr {
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 // Named as written (variables, not their values, which may be secret).
-                generate::call(function, &values)
+                functions::call(function, &values, scope.generators())
                     .map_err(|message| error(format!("`{self}`: {message}")))
             }
         }
@@ -335,170 +423,6 @@ impl fmt::Display for Arg {
     }
 }
 
-struct Parser<'s> {
-    source: &'s str,
-    position: usize,
-}
-
-impl<'s> Parser<'s> {
-    fn new(source: &'s str) -> Parser<'s> {
-        Parser {
-            source,
-            position: 0,
-        }
-    }
-
-    fn parse_all(mut self) -> Result<Expr, TemplateError> {
-        self.skip_spaces();
-        if self.rest().is_empty() {
-            return Err(error("empty expression"));
-        }
-        let expr = self.expr()?;
-        self.skip_spaces();
-        if !self.rest().is_empty() {
-            return Err(error(format!("unexpected `{}`", self.rest())));
-        }
-        Ok(expr)
-    }
-
-    fn rest(&self) -> &'s str {
-        &self.source[self.position..]
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
-    fn skip_spaces(&mut self) {
-        let trimmed = self.rest().trim_start();
-        self.position = self.source.len() - trimmed.len();
-    }
-
-    fn expr(&mut self) -> Result<Expr, TemplateError> {
-        self.skip_spaces();
-        match self.peek() {
-            Some(quote @ ('\'' | '"')) => {
-                let body = &self.rest()[1..];
-                let end = body
-                    .find(quote)
-                    .ok_or_else(|| error(format!("unclosed {quote}")))?;
-                let text = body[..end].to_owned();
-                self.position += end + 2;
-                Ok(Expr::Text(text))
-            }
-            Some(c) if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => self.quantity(),
-            Some(c) if c.is_ascii_alphabetic() || c == '_' => self.name_expr(),
-            Some(c) => Err(error(format!("unexpected `{c}`"))),
-            None => Err(error("an expression is missing")),
-        }
-    }
-
-    fn quantity(&mut self) -> Result<Expr, TemplateError> {
-        let rest = self.rest();
-        let number_len = rest
-            .char_indices()
-            .find(|&(index, c)| {
-                !(c.is_ascii_digit() || c == '.' || (index == 0 && (c == '-' || c == '+')))
-            })
-            .map_or(rest.len(), |(index, _)| index);
-        let number: f64 = rest[..number_len]
-            .parse()
-            .map_err(|_| error(format!("`{}` is not a number", &rest[..number_len])))?;
-        let unit_len = rest[number_len..]
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(rest.len() - number_len);
-        let unit = rest[number_len..number_len + unit_len].to_owned();
-        if !unit.is_empty() && !generate::UNITS.contains(&unit.as_str()) {
-            return Err(error(format!(
-                "unknown unit `{unit}` (known: {})",
-                generate::UNITS.join(", ")
-            )));
-        }
-        self.position += number_len + unit_len;
-        Ok(Expr::Quantity(number, unit))
-    }
-
-    fn name(&mut self) -> &'s str {
-        let rest = self.rest();
-        let len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-            .unwrap_or(rest.len());
-        self.position += len;
-        &rest[..len]
-    }
-
-    fn name_expr(&mut self) -> Result<Expr, TemplateError> {
-        let name = self.name().to_owned();
-        self.skip_spaces();
-        if self.peek() == Some('(') {
-            self.position += 1;
-            let Some(&(_, min, max, _)) = FUNCTIONS.iter().find(|(known, ..)| *known == name)
-            else {
-                let known: Vec<&str> = FUNCTIONS.iter().map(|(known, ..)| *known).collect();
-                return Err(error(format!(
-                    "unknown function `{name}` (known: {})",
-                    known.join(", ")
-                )));
-            };
-            let mut args = Vec::new();
-            self.skip_spaces();
-            if self.peek() == Some(')') {
-                self.position += 1;
-            } else {
-                loop {
-                    args.push(self.expr()?);
-                    self.skip_spaces();
-                    match self.peek() {
-                        Some(',') => self.position += 1,
-                        Some(')') => {
-                            self.position += 1;
-                            break;
-                        }
-                        _ => return Err(error(format!("`{name}(` is not closed"))),
-                    }
-                }
-            }
-            if args.len() < min || args.len() > max {
-                let wanted = if min == max {
-                    min.to_string()
-                } else {
-                    format!("{min} to {max}")
-                };
-                return Err(error(format!(
-                    "`{name}` takes {wanted} arguments, not {}",
-                    args.len()
-                )));
-            }
-            return Ok(Expr::Call(name, args));
-        }
-        let mut segments = Vec::new();
-        loop {
-            match self.peek() {
-                Some('.') => {
-                    self.position += 1;
-                    let key = self.name();
-                    if key.is_empty() {
-                        return Err(error(format!("a name is missing after `{name}.`")));
-                    }
-                    segments.push(Segment::Key(key.to_owned()));
-                }
-                Some('[') => {
-                    let rest = &self.rest()[1..];
-                    let end = rest.find(']').ok_or_else(|| error("`[` without `]`"))?;
-                    let index = rest[..end]
-                        .trim()
-                        .parse()
-                        .map_err(|_| error(format!("`[{}]` is not an index", &rest[..end])))?;
-                    segments.push(Segment::Index(index));
-                    self.position += end + 2;
-                }
-                _ => break,
-            }
-        }
-        Ok(Expr::Path(name, segments))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -510,6 +434,10 @@ mod tests {
     impl Scope for Vars {
         fn variable(&self, name: &str) -> Option<&Value> {
             self.0.get(name)
+        }
+
+        fn generators(&self) -> &Generators {
+            Generators::sandbox()
         }
     }
 
@@ -620,6 +548,12 @@ mod tests {
             "object literals are not part of the grammar"
         );
         assert!(point["latitude"].as_f64().is_some());
+        assert!(
+            eval("${face(2)}")
+                .unwrap()
+                .as_str()
+                .is_some_and(|b| b.len() > 40)
+        );
         assert_eq!(eval("${uuid()}").unwrap().as_str().map(str::len), Some(36));
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 
-use crate::case::{Action, Outcome, SpecKind};
+use crate::case::{Outcome, SpecKind};
 use crate::suite::Suite;
 
 /// Replies seen, per operation.
@@ -20,11 +20,39 @@ struct Seen {
     codes: BTreeSet<i64>,
 }
 
+/// The static trial that fails when an operation of the spec has no case.
+pub const OPERATIONS_TRIAL: &str = "coverage/every-operation-has-a-case";
+/// The static trial that fails when an error code of the spec is expected by no case.
+pub const ERROR_CODES_TRIAL: &str = "coverage/every-error-code-has-a-case";
+
 /// The entry of replies from routes no operation owns (a `fetch` of an unknown route): their
 /// error codes count as seen, as the static check counts the cases that expect them.
 const OUTSIDE_OPERATIONS: &str = "(routes of no operation, by fetch)";
 
 impl Coverage {
+    /// Counts a reply: an operation's under it; a fetched URL's under the Vlens operation
+    /// whose path it has, or, on the target but on no operation's route, under "no
+    /// operation" (so a `NotFound` a case expects through `fetch` counts as seen, as the
+    /// static check counts it).
+    pub fn record_request(
+        &self,
+        base_url: &str,
+        operation: Option<(SpecKind, &str)>,
+        url: &str,
+        status: u16,
+        error_code: Option<i64>,
+    ) {
+        match operation {
+            Some((SpecKind::Vlens, operation)) => self.record(operation, status, error_code),
+            Some((SpecKind::Control, _)) => {}
+            None => match fetched_route(base_url, url) {
+                FetchedRoute::Vlens(operation) => self.record(operation, status, error_code),
+                FetchedRoute::NoOperation => self.record_outside_operations(status, error_code),
+                FetchedRoute::Control | FetchedRoute::Elsewhere => {}
+            },
+        }
+    }
+
     /// Records one reply of a route that no operation of either spec owns.
     pub fn record_outside_operations(&self, status: u16, error_code: Option<i64>) {
         self.record(OUTSIDE_OPERATIONS, status, error_code);
@@ -146,17 +174,46 @@ impl Coverage {
     }
 }
 
+/// Where a fetched URL leads, for coverage.
+#[derive(Debug, PartialEq, Eq)]
+enum FetchedRoute {
+    /// The path of this Vlens operation (a GET).
+    Vlens(&'static str),
+    /// A route of the sandbox control API (the signing page, the contract PDF).
+    Control,
+    /// The target, on a route no operation of either spec owns.
+    NoOperation,
+    /// Another host.
+    Elsewhere,
+}
+
+fn fetched_route(base_url: &str, url: &str) -> FetchedRoute {
+    let Some(path) = url
+        .strip_prefix(base_url)
+        .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
+    else {
+        return FetchedRoute::Elsewhere;
+    };
+    if let Some(operation) = vlens_openapi::vlens().find_operation("GET", path) {
+        FetchedRoute::Vlens(operation.id.as_str())
+    } else if vlens_openapi::sandbox_control()
+        .find_operation("GET", path)
+        .is_some()
+    {
+        FetchedRoute::Control
+    } else {
+        FetchedRoute::NoOperation
+    }
+}
+
 /// The operations of `openapi/vlens.yaml` that no case calls (a static check of the files).
 pub fn operations_without_cases(suite: &Suite) -> Vec<String> {
     let called: BTreeSet<&str> = suite
         .cases
         .iter()
         .flat_map(|loaded| &loaded.case.steps)
-        .filter_map(|step| match &step.action {
-            Action::Call {
-                spec: SpecKind::Vlens,
-                operation,
-            } => Some(operation.as_str()),
+        .filter_map(|step| match step.operation() {
+            Some((SpecKind::Vlens, operation)) => Some(operation),
             _ => None,
         })
         .collect();
@@ -175,7 +232,7 @@ pub fn error_codes_without_cases(suite: &Suite) -> Vec<String> {
         .cases
         .iter()
         .flat_map(|loaded| &loaded.case.steps)
-        .filter_map(|step| match &step.expect.outcome {
+        .filter_map(|step| match &step.http()?.expect.outcome {
             Outcome::Error { name, .. } => Some(name.as_str()),
             _ => None,
         })
@@ -235,5 +292,34 @@ mod tests {
         );
         assert!(table.contains("| also: NotFound"), "{table}");
         assert_ne!(total(&table), before, "{table}");
+    }
+
+    #[test]
+    fn fetched_urls_are_attributed_to_the_route_they_reach() {
+        let base = "http://127.0.0.1:5555";
+        assert_eq!(
+            fetched_route(base, &format!("{base}/api/BusinessRequest/NoSuchOperation")),
+            FetchedRoute::NoOperation
+        );
+        assert_eq!(
+            fetched_route(
+                base,
+                &format!("{base}/api/BusinessRequest/GetAllRequestTypes")
+            ),
+            FetchedRoute::Vlens("get-all-request-types")
+        );
+        assert_eq!(
+            fetched_route(base, &format!("{base}/__sandbox/health")),
+            FetchedRoute::Control
+        );
+        assert_eq!(
+            fetched_route(base, "https://elsewhere.example/api/x"),
+            FetchedRoute::Elsewhere
+        );
+        assert_eq!(
+            fetched_route(base, &format!("{base}5/api/x")),
+            FetchedRoute::Elsewhere,
+            "another port is another host"
+        );
     }
 }

@@ -4,99 +4,36 @@
 //!   so that nextest's process per test stays cheap).
 //! - A base URL that answers `GET /__sandbox/health`: a sandbox elsewhere; fixtures come from
 //!   its control API, with the sandbox's documented credentials unless env vars override them.
-//! - Any other base URL (Vlens staging): fixtures come from env vars; cases that need more are
-//!   ignored with the reason.
+//! - A target profile ([`profile`]), or any other base URL with env vars ([`env`]): a real Vlens
+//!   (staging). Fixtures come from the profile's pool and through the API; what the target
+//!   cannot provide makes a case ignored, with the reason ([`crate::plan`]).
 
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use vlens_sandbox::defaults;
 
+use crate::case::TenantRef;
+use crate::recipients::TestRange;
 use crate::redact::Secrets;
+use crate::template::Generators;
+use crate::template::functions::Documents;
 
-/// The env vars the harness reads (documented in `conformance/README.md`).
-pub mod env {
-    /// The target (default: the embedded sandbox).
-    pub const BASE_URL: &str = "VLENS_BASE_URL";
-    /// The ApiKey of the tenant the cases run in.
-    pub const API_KEY: &str = "VLENS_API_KEY";
-    /// That tenant's name (admin login's `TenancyName`).
-    pub const TENANCY: &str = "VLENS_TENANCY";
-    /// An admin user of that tenant.
-    pub const ADMIN_USER: &str = "VLENS_ADMIN_USER";
-    /// That admin's password.
-    pub const ADMIN_PASSWORD: &str = "VLENS_ADMIN_PASSWORD";
-    /// The ApiKey of a second tenant (cross-tenant cases).
-    pub const OTHER_API_KEY: &str = "VLENS_OTHER_API_KEY";
-    /// The second tenant's name.
-    pub const OTHER_TENANCY: &str = "VLENS_OTHER_TENANCY";
-    /// The phone number of a KYC-verified test user (staging).
-    pub const USER_PHONE: &str = "VLENS_USER_PHONE";
-    /// That user's password.
-    pub const USER_PASSWORD: &str = "VLENS_USER_PASSWORD";
-    /// A device (`imei`) that user already used, so that login needs no SMS code.
-    pub const USER_IMEI: &str = "VLENS_USER_IMEI";
-    /// That user's completed KYC transaction id (re-validation steps).
-    pub const USER_TRANSACTION_ID: &str = "VLENS_USER_TRANSACTION_ID";
-    /// A product (request type id) approved on creation.
-    pub const PRODUCT_AUTO_APPROVED: &str = "VLENS_PRODUCT_AUTO_APPROVED";
-    /// A product that stays Pending Approval.
-    pub const PRODUCT_NEEDS_APPROVAL: &str = "VLENS_PRODUCT_NEEDS_APPROVAL";
-}
+mod capabilities;
+pub mod commands;
+pub mod env;
+pub mod pool;
+pub mod profile;
 
-/// The values of the env vars of [`env`], read once (or given by a test). `Debug` shows only
-/// which are set.
-#[derive(Clone, Default)]
-pub struct Settings {
-    values: std::collections::BTreeMap<&'static str, String>,
-}
+pub use capabilities::{OtpSource, Portal, Products, TimePolicy, WAIT_MARGIN};
 
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.values.keys()).finish()
-    }
-}
-
-impl Settings {
-    /// Every variable of [`env`] that is set and not blank.
-    pub fn from_env() -> Settings {
-        let names = [
-            env::API_KEY,
-            env::TENANCY,
-            env::ADMIN_USER,
-            env::ADMIN_PASSWORD,
-            env::OTHER_API_KEY,
-            env::OTHER_TENANCY,
-            env::USER_PHONE,
-            env::USER_PASSWORD,
-            env::USER_IMEI,
-            env::USER_TRANSACTION_ID,
-            env::PRODUCT_AUTO_APPROVED,
-            env::PRODUCT_NEEDS_APPROVAL,
-        ];
-        let mut settings = Settings::default();
-        for name in names {
-            if let Ok(value) = std::env::var(name)
-                && !value.trim().is_empty()
-            {
-                settings.values.insert(name, value);
-            }
-        }
-        settings
-    }
-
-    /// Sets one value (tests).
-    pub fn with(mut self, name: &'static str, value: &str) -> Settings {
-        self.values.insert(name, value.to_owned());
-        self
-    }
-
-    fn get(&self, name: &str) -> Option<String> {
-        self.values.get(name).cloned()
-    }
-}
+use env::Settings;
+use pool::Pool;
+use profile::{PoolUserSpec, Profile};
 
 /// What kind of server it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +42,7 @@ pub enum TargetKind {
     Embedded,
     /// A sandbox at a URL (it answers the control API).
     SandboxAt,
-    /// Anything else (Vlens staging).
+    /// Anything else (Vlens staging, or a sandbox described by a profile).
     Remote,
 }
 
@@ -147,6 +84,11 @@ impl TenantCredentials {
         })
     }
 
+    /// Whether admin login is possible.
+    pub fn has_admin(&self) -> bool {
+        self.admin_user.is_some() && self.admin_password.is_some()
+    }
+
     fn register(&self, secrets: &Secrets) {
         secrets.add(self.api_key.expose_secret(), "api-key");
         if let Some(password) = &self.admin_password {
@@ -155,54 +97,35 @@ impl TenantCredentials {
     }
 }
 
-/// A KYC-verified user given by env vars (staging). `Debug` redacts the password.
-#[derive(Clone)]
-pub struct RemoteUser {
-    /// The phone number.
-    pub phone: String,
-    /// The password.
-    pub password: SecretString,
-    /// A device the user already used.
-    pub imei: String,
-    /// The KYC transaction, if given.
-    pub transaction_id: Option<String>,
-}
-
-impl fmt::Debug for RemoteUser {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoteUser")
-            .field("phone", &self.phone)
-            .field("password", &"[REDACTED]")
-            .field("imei", &self.imei)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Product ids by role.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Products {
-    /// Approved on creation.
-    pub auto_approved: Option<i32>,
-    /// Stays Pending Approval.
-    pub needs_approval: Option<i32>,
-}
-
 /// The server and its credentials.
 pub struct Target {
     /// Where requests go, without a trailing slash.
     pub base_url: String,
     /// What it is.
     pub kind: TargetKind,
-    /// The directory name of its snapshots (`sandbox`, or `host-port`).
-    pub snapshot_name: String,
+    /// Its name: the directory of its snapshots (`sandbox`, `host-port`, a profile's name) and
+    /// of its calibration report.
+    pub name: String,
+    /// Where it was described (`conformance/targets/staging.toml`), for messages.
+    pub described_by: String,
     /// The tenant cases run in unless they ask for an isolated one.
     pub main: TenantCredentials,
     /// A second tenant, when there is one.
     pub other: Option<TenantCredentials>,
     /// The products by role.
     pub products: Products,
-    /// The env-given verified user (remote targets).
-    pub remote_user: Option<RemoteUser>,
+    /// Pre-verified users (a real Vlens).
+    pub pool: Pool,
+    /// Who may receive messages (a real Vlens); `None` on a sandbox, which sends nothing.
+    pub recipients: Option<TestRange>,
+    /// How generated values are made.
+    pub generators: Generators,
+    /// Where OTPs are read.
+    pub otp: OtpSource,
+    /// Where statuses are changed as a portal admin would.
+    pub portal: Portal,
+    /// Waits and lifetimes.
+    pub time: TimePolicy,
     /// The target's own secrets (keys, passwords), shared by every case.
     pub secrets: Secrets,
     /// The HTTP client.
@@ -216,8 +139,10 @@ impl fmt::Debug for Target {
         f.debug_struct("Target")
             .field("base_url", &self.base_url)
             .field("kind", &self.kind)
+            .field("name", &self.name)
             .field("main", &self.main)
             .field("other", &self.other)
+            .field("pool", &self.pool)
             .finish_non_exhaustive()
     }
 }
@@ -242,6 +167,9 @@ pub enum TargetError {
         /// What is wrong.
         message: String,
     },
+    /// The profile cannot be used.
+    #[error(transparent)]
+    Profile(#[from] profile::ProfileError),
 }
 
 impl Target {
@@ -250,19 +178,43 @@ impl Target {
         matches!(self.kind, TargetKind::Embedded | TargetKind::SandboxAt)
     }
 
+    /// The credentials of a tenant, when the target has it.
+    pub fn tenant(&self, which: TenantRef) -> Option<&TenantCredentials> {
+        match which {
+            TenantRef::Main => Some(&self.main),
+            TenantRef::Other => self.other.as_ref(),
+        }
+    }
+
     /// Starts the embedded sandbox (on the current tokio runtime).
     pub async fn embedded() -> Result<Target, TargetError> {
         let sandbox = vlens_sandbox::start(vlens_sandbox::SandboxConfig::default()).await?;
-        let base_url = sandbox.base_url().to_owned();
-        let mut target = sandbox_target(base_url, TargetKind::Embedded, &Settings::default())?;
-        target.snapshot_name = "sandbox".to_owned();
+        let mut target = Target::embedded_unstarted()?;
+        target.base_url = sandbox.base_url().to_owned();
         target._sandbox = Some(sandbox);
         Ok(target)
     }
 
+    /// The embedded sandbox as a plan sees it, without starting it (`--plan` sends nothing).
+    pub fn embedded_unstarted() -> Result<Target, TargetError> {
+        let mut target = sandbox_target(
+            "(embedded sandbox)".to_owned(),
+            TargetKind::Embedded,
+            &Settings::default(),
+        )?;
+        target.name = "sandbox".to_owned();
+        target.described_by = "the embedded sandbox".to_owned();
+        Ok(target)
+    }
+
     /// A target at a base URL: a sandbox if it answers the control API's health check with
-    /// the ApiKey in use, otherwise a remote Vlens configured by env vars.
-    pub async fn at(base_url: &str, settings: &Settings) -> Result<Target, TargetError> {
+    /// the ApiKey in use, otherwise a remote Vlens configured by env vars. `probe: false`
+    /// (`--plan`) sends nothing and takes it for a remote Vlens.
+    pub async fn at(
+        base_url: &str,
+        settings: &Settings,
+        probe: bool,
+    ) -> Result<Target, TargetError> {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let Some(host) = base_url
             .strip_prefix("http://")
@@ -271,16 +223,91 @@ impl Target {
             return Err(TargetError::BadUrl(base_url));
         };
         let host = host.split('/').next().unwrap_or(host);
-        let snapshot_name = snapshot_name_for(host, base_url.starts_with("https://"));
-        let mut probe = sandbox_target(base_url.clone(), TargetKind::SandboxAt, settings)?;
-        probe.snapshot_name = snapshot_name.clone();
-        if answers_health(&probe).await {
-            return Ok(probe);
+        let name = snapshot_name_for(host, base_url.starts_with("https://"));
+        if probe {
+            let mut sandbox = sandbox_target(base_url.clone(), TargetKind::SandboxAt, settings)?;
+            sandbox.name = name.clone();
+            sandbox.described_by = format!("{base_url} (a sandbox)");
+            if answers_health(&sandbox).await {
+                return Ok(sandbox);
+            }
         }
-        let mut remote = remote_target(base_url, settings)?;
-        remote.snapshot_name = snapshot_name;
+        let mut remote = remote_from_env(base_url.clone(), settings)?;
+        remote.described_by = format!("{base_url} and the VLENS_* environment variables");
+        remote.pool = Pool::new(remote.pool.users().to_vec(), lock_dir(&name));
+        remote.name = name;
         Ok(remote)
     }
+
+    /// A real Vlens described by a profile (a sandbox described by one is treated as a real
+    /// Vlens: that is the staging stand-in).
+    pub fn from_profile(profile: Profile) -> Result<Target, TargetError> {
+        let tenant = |t: &profile::ProfileTenant| TenantCredentials {
+            name: t.name.clone(),
+            api_key: t.api_key.clone().into(),
+            admin_user: t.admin_user.clone(),
+            admin_password: t.admin_password.clone().map(SecretString::from),
+        };
+        let main = tenant(&profile.tenant);
+        let other = profile.other_tenant.as_ref().map(tenant);
+        let secrets = Secrets::default();
+        main.register(&secrets);
+        if let Some(other) = &other {
+            other.register(&secrets);
+        }
+        for user in &profile.users {
+            secrets.add(&user.password, "password");
+        }
+        let generators = Generators {
+            phones: profile.recipients.phones.clone(),
+            email_domain: profile.recipients.email_domain.clone(),
+            documents: match &profile.identity {
+                Some(documents) => Documents::Given(Arc::new(documents.clone())),
+                None => Documents::Missing,
+            },
+        };
+        let (auto_approved, needs_approval, paid) = profile.products;
+        Ok(Target {
+            base_url: profile.base_url.clone(),
+            kind: TargetKind::Remote,
+            name: profile.name.clone(),
+            described_by: profile.file.display().to_string(),
+            main,
+            other,
+            products: Products {
+                auto_approved,
+                needs_approval,
+                paid,
+            },
+            pool: Pool::new(profile.users.clone(), lock_dir(&profile.name)),
+            recipients: Some(profile.recipients.clone()),
+            generators,
+            otp: profile
+                .otp
+                .clone()
+                .map_or(OtpSource::None, OtpSource::Command),
+            portal: profile.portal.clone().map_or(Portal::None, Portal::Command),
+            time: TimePolicy {
+                clock: false,
+                allow_wait: false,
+                max_wait: profile.time.max_wait,
+                otp_lifetime: profile.time.otp_lifetime,
+                signing_link_lifetime: profile.time.signing_link_lifetime,
+                access_token_lifetime: profile.time.access_token_lifetime,
+            },
+            secrets,
+            http: http_client()?,
+            _sandbox: None,
+        })
+    }
+}
+
+/// Where the pool's lock files live: one directory per target name, shared by every process
+/// of this machine that runs against it.
+fn lock_dir(name: &str) -> PathBuf {
+    std::env::temp_dir()
+        .join("vlens-conformance-pool")
+        .join(name)
 }
 
 /// `api.vlens.co-443`, `127.0.0.1-8080`: a directory name for a host and port.
@@ -373,23 +400,31 @@ fn sandbox_target(
     let products = Products {
         auto_approved: Some(defaults::PERSONAL_LOAN_TYPE_ID),
         needs_approval: Some(defaults::COMMERCIAL_LEASE_TYPE_ID),
+        paid: None,
     };
     Ok(Target {
         base_url,
         kind,
-        snapshot_name: String::new(),
+        name: String::new(),
+        described_by: String::new(),
         main,
         other: Some(other),
         products,
-        remote_user: None,
+        pool: Pool::default(),
+        recipients: None,
+        generators: Generators::sandbox().clone(),
+        otp: OtpSource::ControlApi,
+        portal: Portal::ControlApi,
+        time: TimePolicy::sandbox(),
         secrets,
         http: http_client()?,
         _sandbox: None,
     })
 }
 
-/// A remote Vlens: everything from env vars.
-fn remote_target(base_url: String, settings: &Settings) -> Result<Target, TargetError> {
+/// A remote Vlens described by env vars alone: one pool user at most, no OTP source, no portal,
+/// no test range (so nothing that messages anyone runs).
+fn remote_from_env(base_url: String, settings: &Settings) -> Result<Target, TargetError> {
     let main = TenantCredentials {
         name: settings.get(env::TENANCY).unwrap_or_default(),
         api_key: settings.get(env::API_KEY).unwrap_or_default().into(),
@@ -404,38 +439,63 @@ fn remote_target(base_url: String, settings: &Settings) -> Result<Target, Target
             admin_user: None,
             admin_password: None,
         });
-    let remote_user = match (
+    let users = match (
         settings.get(env::USER_PHONE),
         settings.get(env::USER_PASSWORD),
         settings.get(env::USER_IMEI),
     ) {
-        (Some(phone), Some(password), Some(imei)) => Some(RemoteUser {
+        (Some(phone), Some(password), Some(device)) => vec![PoolUserSpec {
             phone,
-            password: password.into(),
-            imei,
+            password,
+            device,
             transaction_id: settings.get(env::USER_TRANSACTION_ID),
-        }),
-        _ => None,
+            home: (defaults::DEFAULT_LATITUDE, defaults::DEFAULT_LONGITUDE),
+            email: None,
+            email_confirmed: true,
+            other_tenant: false,
+        }],
+        _ => Vec::new(),
     };
     let secrets = Secrets::default();
     main.register(&secrets);
     if let Some(other) = &other {
         other.register(&secrets);
     }
-    if let Some(user) = &remote_user {
-        secrets.add(user.password.expose_secret(), "password");
+    for user in &users {
+        secrets.add(&user.password, "password");
     }
     Ok(Target {
         base_url,
         kind: TargetKind::Remote,
-        snapshot_name: String::new(),
+        name: String::new(),
+        described_by: String::new(),
         main,
         other,
         products: Products {
             auto_approved: env_product(settings, env::PRODUCT_AUTO_APPROVED)?,
             needs_approval: env_product(settings, env::PRODUCT_NEEDS_APPROVAL)?,
+            paid: env_product(settings, env::PRODUCT_PAID)?,
         },
-        remote_user,
+        pool: Pool::new(users, PathBuf::new()),
+        recipients: Some(TestRange {
+            phones: None,
+            email_domain: None,
+        }),
+        generators: Generators {
+            phones: None,
+            email_domain: None,
+            documents: Documents::Missing,
+        },
+        otp: OtpSource::None,
+        portal: Portal::None,
+        time: TimePolicy {
+            clock: false,
+            allow_wait: false,
+            max_wait: None,
+            otp_lifetime: None,
+            signing_link_lifetime: None,
+            access_token_lifetime: None,
+        },
         secrets,
         http: http_client()?,
         _sandbox: None,
@@ -481,12 +541,18 @@ mod tests {
         };
         let shown = format!("{credentials:?}");
         assert!(!shown.contains("canary"), "{shown}");
-        let user = RemoteUser {
-            phone: "+201000000000".to_owned(),
-            password: "pw-canary".to_owned().into(),
-            imei: "i".to_owned(),
-            transaction_id: None,
-        };
-        assert!(!format!("{user:?}").contains("canary"));
+    }
+
+    #[test]
+    fn waits_run_on_a_clock_when_allowed_or_within_the_limit() {
+        let mut time = TimePolicy::sandbox();
+        assert!(time.may_wait(Duration::from_secs(86_400)));
+        time.clock = false;
+        time.allow_wait = false;
+        time.max_wait = Some(Duration::from_secs(10));
+        assert!(time.may_wait(Duration::from_secs(10)));
+        assert!(!time.may_wait(Duration::from_secs(11)));
+        time.allow_wait = true;
+        assert!(time.may_wait(Duration::from_secs(86_400)));
     }
 }
