@@ -171,8 +171,10 @@ fn transport_error(error: reqwest::Error) -> String {
 pub struct FixtureCall<'a> {
     /// The method.
     pub method: Method,
-    /// The path, with a query string if any (`/api/...?a=1`).
+    /// The path.
     pub path: &'a str,
+    /// Query parameters (encoded when sent).
+    pub query: &'a [(&'a str, &'a str)],
     /// The ApiKey.
     pub api_key: &'a str,
     /// The bearer token.
@@ -196,17 +198,12 @@ impl FixtureCall<'_> {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
-        let (path, query) = match self.path.split_once('?') {
-            Some((path, query)) => (
-                path,
-                query
-                    .split('&')
-                    .filter_map(|pair| pair.split_once('='))
-                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                    .collect(),
-            ),
-            None => (self.path, Vec::new()),
-        };
+        let path = self.path;
+        let query = self
+            .query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         let request = Request {
             operation: None,
             method: self.method.clone(),

@@ -152,6 +152,7 @@ impl Reader {
                     "a JSON check",
                     &[
                         "equals", "matches", "type", "exists", "absent", "length", "contains",
+                        "excludes",
                     ],
                 ) else {
                     return Vec::new();
@@ -166,6 +167,11 @@ impl Reader {
                     && let Some(expected) = self.tnode(contains)
                 {
                     checks.push((Check::Contains(expected), contains.at));
+                }
+                if let Some(excludes) = fields.get("excludes")
+                    && let Some(expected) = self.tnode(excludes)
+                {
+                    checks.push((Check::Excludes(expected), excludes.at));
                 }
                 if let Some(matches) = fields.get("matches")
                     && let Some(pattern) = self.string(matches, "`matches`")

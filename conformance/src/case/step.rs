@@ -396,6 +396,8 @@ pub enum Check {
     /// An array with an element that has these members (after interpolation):
     /// `{contains: {id: "${loan.id}"}}`.
     Contains(TNode),
+    /// An array with no such element (a list that holds other things too on a shared target).
+    Excludes(TNode),
 }
 
 /// JSON types for `type` checks.

@@ -91,7 +91,9 @@ pub fn visit<'c>(case: &'c Case, mut visit: impl FnMut(Site<'c>)) {
                     at(before, Role::Credential, node);
                 }
                 for check in &http.expect.json {
-                    if let Check::Equals(node) | Check::Contains(node) = &check.check {
+                    if let Check::Equals(node) | Check::Contains(node) | Check::Excludes(node) =
+                        &check.check
+                    {
                         at(Phase::After(index), Role::Expected(&check.pointer), node);
                     }
                 }

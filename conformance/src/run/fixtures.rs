@@ -14,14 +14,11 @@ use crate::plan::{Plan, StatusPath, UserSource};
 use crate::run::remote::{self, Lease};
 use crate::run::state::{State, UserState};
 use crate::target::TenantCredentials;
+use crate::template::functions::generated_field_values;
 use crate::template::value_text;
 
 /// Where users are registered unless a fixture says otherwise (Cairo, the sandbox's default).
 pub const DEFAULT_LOCATION: (f64, f64) = (30.0444, 31.2357);
-
-/// The value of every date field of a generated request: fixed and far ahead, like the dates
-/// the cases write, so that a snapshot of a request does not change with the day it runs on.
-pub const FIXTURE_DATE: &str = "2030-01-01";
 
 impl State<'_> {
     /// Sends a fixture's call with this case's secrets.
@@ -86,6 +83,7 @@ async fn isolated_tenant(state: &mut State<'_>, case: &Case) -> Result<(), Strin
         .call(FixtureCall {
             method: Method::POST,
             path: "/__sandbox/tenants",
+            query: &[],
             api_key: &key,
             bearer: None,
             headers: &[],
@@ -120,6 +118,7 @@ async fn admin(state: &mut State<'_>) -> Result<(), String> {
         .call(FixtureCall {
             method: Method::POST,
             path: "/api/credentials/Login",
+            query: &[],
             api_key: &key,
             bearer: None,
             headers: &[("TenancyName", &name)],
@@ -189,6 +188,7 @@ async fn sandbox_user(
         .call(FixtureCall {
             method: Method::POST,
             path: "/__sandbox/users",
+            query: &[],
             api_key: &key,
             bearer: None,
             headers: &[],
@@ -261,9 +261,8 @@ async fn provide_request(
     let template = state
         .call(FixtureCall {
             method: Method::GET,
-            path: &format!(
-                "/api/BusinessRequest/GetBusinessRequestTypeTemplateFields?requestTypeId={type_id}"
-            ),
+            path: "/api/BusinessRequest/GetBusinessRequestTypeTemplateFields",
+            query: &[("requestTypeId", &type_id.to_string())],
             api_key: &key,
             bearer: Some(&owner.token),
             headers: &[],
@@ -286,6 +285,7 @@ async fn provide_request(
         .call(FixtureCall {
             method: Method::POST,
             path: &format!("/api/BusinessRequest/Create/{type_id}"),
+            query: &[],
             api_key: &key,
             bearer: Some(&owner.token),
             headers: &[],
@@ -307,6 +307,7 @@ async fn provide_request(
                     .call(FixtureCall {
                         method: Method::POST,
                         path: &format!("/__sandbox/requests/{id}/status"),
+                        query: &[],
                         api_key: &key,
                         bearer: None,
                         headers: &[],
@@ -358,76 +359,3 @@ pub(crate) fn geo_now(location: &Value) -> Value {
     })
 }
 
-/// Values for a product's template: the first choice of each dropdown, [`FIXTURE_DATE`], a
-/// plausible text; tables (the provider's) and fields with a default are left out.
-pub fn generated_field_values(template: &Value) -> Map<String, Value> {
-    let mut values = Map::new();
-    let fields = template
-        .get("requestsFields")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for field in fields {
-        let Some(key) = field.get("key").and_then(Value::as_str) else {
-            continue;
-        };
-        let kind = field.get("type").and_then(Value::as_str).unwrap_or("text");
-        let has_default = field.get("defaultValue").and_then(Value::as_str).is_some();
-        if kind == "table" || has_default {
-            continue;
-        }
-        let value = match kind {
-            "dropdown" => field
-                .pointer("/availableValues/0")
-                .and_then(Value::as_str)
-                .or_else(|| {
-                    field
-                        .pointer("/availableValuesItems/0/name")
-                        .and_then(Value::as_str)
-                })
-                .unwrap_or("1")
-                .to_owned(),
-            "date" => FIXTURE_DATE.to_owned(),
-            _ => {
-                let lower = key.to_ascii_lowercase();
-                if lower.contains("name") {
-                    "Conformance Test".to_owned()
-                } else if ["amount", "income", "value", "price"]
-                    .iter()
-                    .any(|w| lower.contains(w))
-                {
-                    "10000".to_owned()
-                } else {
-                    "conformance".to_owned()
-                }
-            }
-        };
-        values.insert(key.to_owned(), json!(value));
-    }
-    values
-}
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn field_values_skip_tables_and_defaults() {
-        let template = json!({"requestsFields": [
-            {"key": "fullName", "type": "text"},
-            {"key": "loanAmount", "type": "text"},
-            {"key": "purpose", "type": "dropdown", "availableValues": ["Car", "Home"]},
-            {"key": "start", "type": "date"},
-            {"key": "term", "type": "dropdown", "availableValues": ["12"], "defaultValue": "12"},
-            {"key": "plan", "type": "table"}
-        ]});
-        let values = generated_field_values(&template);
-        assert_eq!(values["fullName"], "Conformance Test");
-        assert_eq!(values["loanAmount"], "10000");
-        assert_eq!(values["purpose"], "Car");
-        // The same on every day the suite runs (snapshots record it), and a real date.
-        assert_eq!(values["start"], FIXTURE_DATE);
-        assert!(chrono::NaiveDate::parse_from_str(FIXTURE_DATE, "%Y-%m-%d").is_ok());
-        assert!(!values.contains_key("term"));
-        assert!(!values.contains_key("plan"));
-    }
-}

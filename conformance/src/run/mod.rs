@@ -26,7 +26,6 @@ pub(crate) mod state;
 pub(crate) mod steps;
 
 use crate::http::{self, Reply};
-pub use fixtures::{FIXTURE_DATE, generated_field_values};
 use state::State;
 
 /// What a case run needs besides the case.

@@ -30,6 +30,7 @@ pub(crate) async fn register(
                 .call(FixtureCall {
                     method: Method::POST,
                     path,
+                    query: &[],
                     api_key: &key,
                     bearer: bearer.as_deref(),
                     headers: &[],

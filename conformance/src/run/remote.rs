@@ -180,6 +180,7 @@ async fn login(
         .call(FixtureCall {
             method: Method::POST,
             path: "/api/DigitalIdentity/Login",
+            query: &[],
             api_key: &key,
             bearer: None,
             headers: &[],
@@ -204,6 +205,7 @@ async fn heal(
     let get = |path: &'static str| FixtureCall {
         method: Method::GET,
         path,
+        query: &[],
         api_key: &key,
         bearer: Some(&token),
         headers: &[],
@@ -222,7 +224,10 @@ async fn heal(
         return Ok(());
     }
     let list = state
-        .call(get("/api/BusinessRequest/CurrentListIds?MaxResultCount=50"))
+        .call(FixtureCall {
+            query: &[("MaxResultCount", "50")],
+            ..get("/api/BusinessRequest/CurrentListIds")
+        })
         .await?;
     let open: Vec<String> = list
         .as_array()
@@ -264,6 +269,7 @@ async fn settle_request(
         .call(FixtureCall {
             method: Method::GET,
             path: &format!("/api/BusinessRequest/GetBusinessRequestById/{id}"),
+            query: &[],
             api_key: &key,
             bearer: Some(token),
             headers: &[],
@@ -331,6 +337,7 @@ async fn activate_as(
                 .call(FixtureCall {
                     method: Method::POST,
                     path: &path,
+                    query: &[],
                     api_key: &key,
                     bearer: Some(token),
                     headers: &[],
@@ -381,6 +388,7 @@ pub(crate) async fn portal(
                 .call(FixtureCall {
                     method: Method::POST,
                     path: &format!("/__sandbox/requests/{id}/status"),
+                    query: &[],
                     api_key: &key,
                     bearer: None,
                     headers: &[],
@@ -412,13 +420,14 @@ pub(crate) async fn read_otp(
         OtpSource::ControlApi => {
             let key = key(state, tenant)?;
             let query = match to {
-                OtpTo::Phone(phone) => format!("phoneNumber={}", encode(phone)),
-                OtpTo::Email(email) => format!("email={}", encode(email)),
+                OtpTo::Phone(phone) => [("phoneNumber", phone)],
+                OtpTo::Email(email) => [("email", email)],
             };
             let found = state
                 .call(FixtureCall {
                     method: Method::GET,
-                    path: &format!("/__sandbox/otp?{query}"),
+                    path: "/__sandbox/otp",
+                    query: &query,
                     api_key: &key,
                     bearer: None,
                     headers: &[],
@@ -455,7 +464,3 @@ pub(crate) async fn read_otp(
     Ok(code)
 }
 
-/// Percent-encodes a query value (`+` of a phone number included).
-fn encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
-}

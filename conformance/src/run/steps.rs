@@ -92,6 +92,7 @@ pub(crate) async fn wait(state: &State<'_>, step: &WaitStep) -> Result<(), Strin
             .call(FixtureCall {
                 method: Method::POST,
                 path: "/__sandbox/clock",
+                query: &[],
                 api_key: &key,
                 bearer: None,
                 headers: &[],

@@ -122,6 +122,13 @@ pub const FUNCTIONS: &[(&str, usize, usize, &str)] = &[
     ),
     ("url_path", 1, 1, "the path and query of a URL"),
     (
+        "field_values",
+        1,
+        2,
+        "values for every field of a product template: field_values(template), or with \
+         'bad-dropdown' or 'unknown-key'",
+    ),
+    (
         "id_front",
         0,
         0,

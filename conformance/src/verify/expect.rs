@@ -226,14 +226,18 @@ fn json_checks(context: &Context<'_>, expect: &Expect, reply: &Reply, findings: 
                     in_file(context, &problem)
                 )),
             },
-            (Check::Contains(node), Some(actual)) => match node.evaluate(context.scope) {
+            (Check::Contains(node) | Check::Excludes(node), Some(actual)) => match node
+                .evaluate(context.scope)
+            {
                 Ok(expected) => {
+                    let wanted = matches!(check.check, Check::Contains(_));
                     let found = actual
                         .as_array()
-                        .is_some_and(|items| items.iter().any(|item| has_members(item, &expected)));
-                    (!found).then(|| {
+                        .map(|items| items.iter().any(|item| has_members(item, &expected)));
+                    (found != Some(wanted)).then(|| {
                         format!(
-                            "expected a list with an element like {}",
+                            "expected a list {} an element like {}",
+                            if wanted { "with" } else { "without" },
                             context.secrets.redact_json(&expected)
                         )
                     })
