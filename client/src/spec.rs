@@ -26,6 +26,8 @@ pub enum ErrorCodeSource {
     VlensDocs,
     /// Defined by this project where the docs give none.
     Project,
+    /// Seen on a real Vlens by a conformance run (`cargo xtask calibrate`).
+    Observed,
 }
 
 /// Decodes JSON into one generated type, reporting where it does not fit.

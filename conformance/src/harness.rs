@@ -9,7 +9,7 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, FormatSetting, Trial};
 
 use crate::plan::{self, Plan};
-use crate::report::calibration::Calibration;
+use crate::report::calibration::{Calibration, ReportExt as _};
 use crate::report::coverage::{self, Coverage};
 use crate::run::{RunContext, run_case};
 use crate::snapshot::SnapshotStore;

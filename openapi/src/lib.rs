@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+pub mod calibration;
 mod convert;
 mod error;
 mod path;

@@ -1,5 +1,7 @@
 //! `cargo xtask codegen`: `openapi/vlens.yaml` → `client/src/generated.rs` (progenitor) and
-//! `client/src/generated_spec.rs` (error codes, envelopes and the operation table).
+//! `client/src/generated_spec.rs` (error codes, envelopes and the operation table). Also
+//! `cargo xtask calibrate REPORT` ([`calibrate`]): a conformance run's observed error numbers
+//! folded into the spec.
 //!
 //! The steps, each in its own module:
 //! 1. [`spec`] reads the YAML and checks up front for what progenitor would panic on or
@@ -10,6 +12,7 @@
 //! 5. [`codegen`] writes the files, or with `--check` compares them.
 
 pub mod adjust;
+pub mod calibrate;
 pub mod codegen;
 pub mod generate;
 pub mod meta;
@@ -52,6 +55,12 @@ pub enum Error {
         /// The spec file.
         path: PathBuf,
         /// Each problem, naming the operation or schema at fault.
+        problems: Vec<String>,
+    },
+    /// A calibration report cannot be folded into the spec; one line per problem.
+    #[error("the calibration report cannot be folded into the spec:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Calibration {
+        /// Each problem, naming the code at fault.
         problems: Vec<String>,
     },
     /// progenitor refused the spec.

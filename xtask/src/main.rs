@@ -23,6 +23,14 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Fold a conformance calibration report (observed error numbers) into openapi/vlens.yaml.
+    Calibrate {
+        /// The report a conformance run wrote (conformance/calibration/TARGET.json).
+        report: std::path::PathBuf,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,6 +50,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => Layout::discover(&std::env::current_dir()?)?,
     };
     match cli.command {
+        Command::Calibrate { report, dry_run } => {
+            let changes = xtask::calibrate::run(&layout, &report, dry_run)?;
+            for change in &changes {
+                println!("{}: {}", change.name, change.what);
+            }
+            if changes.is_empty() {
+                println!("the report observed no error code");
+            } else if !dry_run {
+                println!(
+                    "updated {}; now run `cargo xtask codegen`, review and commit both",
+                    xtask::workspace::SPEC
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Codegen { check } => {
             let mode = if check { Mode::Check } else { Mode::Write };
             match xtask::run(&layout, mode)? {

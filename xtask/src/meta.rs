@@ -79,7 +79,8 @@ struct ErrorCodeEntry {
     http_status: u16,
     message: String,
     description: String,
-    from_docs: bool,
+    /// `vlens-docs`, `project` or `observed`.
+    source: String,
 }
 
 fn error_codes(doc: &Value) -> Vec<ErrorCodeEntry> {
@@ -104,7 +105,7 @@ fn error_codes(doc: &Value) -> Vec<ErrorCodeEntry> {
                         .unwrap_or(200),
                     message: str_field(e, "message"),
                     description: str_field(e, "description"),
-                    from_docs: e.get("source").and_then(Value::as_str) == Some("vlens-docs"),
+                    source: str_field(e, "source"),
                 })
                 .collect()
         })
@@ -124,10 +125,10 @@ fn error_code_tokens(codes: &[ErrorCodeEntry]) -> TokenStream {
     let docs: Vec<String> = codes
         .iter()
         .map(|c| {
-            let origin = if c.from_docs {
-                "published by Vlens"
-            } else {
-                "this project's own"
+            let origin = match c.source.as_str() {
+                "vlens-docs" => "published by Vlens",
+                "observed" => "observed on a real Vlens",
+                _ => "this project's own",
             };
             format!(
                 "`{}` (HTTP {}, {origin}): \"{}\" {}",
@@ -147,12 +148,10 @@ fn error_code_tokens(codes: &[ErrorCodeEntry]) -> TokenStream {
         .collect();
     let sources: Vec<TokenStream> = codes
         .iter()
-        .map(|c| {
-            if c.from_docs {
-                quote!(ErrorCodeSource::VlensDocs)
-            } else {
-                quote!(ErrorCodeSource::Project)
-            }
+        .map(|c| match c.source.as_str() {
+            "vlens-docs" => quote!(ErrorCodeSource::VlensDocs),
+            "observed" => quote!(ErrorCodeSource::Observed),
+            _ => quote!(ErrorCodeSource::Project),
         })
         .collect();
     let count = Literal::usize_unsuffixed(codes.len());

@@ -160,8 +160,10 @@ fn check_error_codes(doc: &Value, problems: &mut Vec<String>) -> BTreeSet<String
             problems.push(format!("{at}: no `message`"));
         }
         match entry.get("source").and_then(Value::as_str) {
-            Some("vlens-docs" | "project") => {}
-            _ => problems.push(format!("{at}: `source` must be `vlens-docs` or `project`")),
+            Some("vlens-docs" | "project" | "observed") => {}
+            _ => problems.push(format!(
+                "{at}: `source` must be `vlens-docs`, `project` or `observed`"
+            )),
         }
     }
     names

@@ -13,49 +13,9 @@ use std::io::{Read as _, Seek as _, Write as _};
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
-use serde::{Deserialize, Serialize};
+pub use vlens_openapi::calibration::{CodeReport, FORMAT, Report};
 
 pub use crate::verify::expect::Observed;
-
-/// The format's name and version, first in every report.
-pub const FORMAT: &str = "vlens-conformance-calibration/1";
-
-/// What a report says of one code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CodeReport {
-    /// The number the server sent.
-    pub code: Option<i64>,
-    /// The message it sent.
-    pub message: String,
-    /// The HTTP status.
-    pub http_status: u16,
-    /// The spec's (guessed) number.
-    pub spec_code: i64,
-    /// Where it was met (`activation/expired_otp` step 4).
-    pub seen_in: Vec<String>,
-    /// Other numbers sent for the same name in this run (a server that is not consistent).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub also_sent: Vec<i64>,
-    /// The day it was observed.
-    pub date: String,
-}
-
-/// A calibration report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Report {
-    /// [`FORMAT`].
-    pub format: String,
-    /// The target's name.
-    pub target: String,
-    /// Its base URL.
-    pub base_url: String,
-    /// The day of the run that wrote it last.
-    pub date: String,
-    /// By spec name.
-    pub codes: BTreeMap<String, CodeReport>,
-}
 
 /// The observations of one run.
 #[derive(Debug, Default)]
@@ -130,11 +90,19 @@ pub struct WriteError {
     pub message: String,
 }
 
-impl Report {
+/// Writing and showing a report.
+pub trait ReportExt {
     /// Merges this report into the file at `path` (created if missing) under an exclusive
     /// lock: codes observed now replace what the file said of them, the others stay. A file
     /// of another target is replaced.
-    pub fn merge_into(&self, path: &Path) -> Result<Report, WriteError> {
+    fn merge_into(&self, path: &Path) -> Result<Report, WriteError>;
+
+    /// The short table printed after a run.
+    fn table(&self) -> String;
+}
+
+impl ReportExt for Report {
+    fn merge_into(&self, path: &Path) -> Result<Report, WriteError> {
         let fail = |message: String| WriteError {
             path: path.display().to_string(),
             message,
@@ -173,8 +141,7 @@ impl Report {
         Ok(merged)
     }
 
-    /// The short table printed after a run.
-    pub fn table(&self) -> String {
+    fn table(&self) -> String {
         let mut out = String::new();
         let renumbered = self
             .codes

@@ -358,4 +358,3 @@ pub(crate) fn geo_now(location: &Value) -> Value {
         "userDeviceUtcTime": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     })
 }
-

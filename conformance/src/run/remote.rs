@@ -463,4 +463,3 @@ pub(crate) async fn read_otp(
     }
     Ok(code)
 }
-

@@ -455,7 +455,11 @@ pub fn generated_field_values(template: &Value) -> Map<String, Value> {
 /// the target has; `field_values(template, 'bad-dropdown')` puts a value outside its list in
 /// the first dropdown, `'unknown-key'` adds a key the template does not have.
 fn field_values(template: &Value, variant: Option<&str>) -> Result<Value, String> {
-    if template.get("requestsFields").and_then(Value::as_array).is_none() {
+    if template
+        .get("requestsFields")
+        .and_then(Value::as_array)
+        .is_none()
+    {
         return Err("not a product template (it has no `requestsFields` list)".to_owned());
     }
     let mut values = generated_field_values(template);

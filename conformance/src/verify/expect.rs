@@ -226,27 +226,27 @@ fn json_checks(context: &Context<'_>, expect: &Expect, reply: &Reply, findings: 
                     in_file(context, &problem)
                 )),
             },
-            (Check::Contains(node) | Check::Excludes(node), Some(actual)) => match node
-                .evaluate(context.scope)
-            {
-                Ok(expected) => {
-                    let wanted = matches!(check.check, Check::Contains(_));
-                    let found = actual
-                        .as_array()
-                        .map(|items| items.iter().any(|item| has_members(item, &expected)));
-                    (found != Some(wanted)).then(|| {
-                        format!(
-                            "expected a list {} an element like {}",
-                            if wanted { "with" } else { "without" },
-                            context.secrets.redact_json(&expected)
-                        )
-                    })
+            (Check::Contains(node) | Check::Excludes(node), Some(actual)) => {
+                match node.evaluate(context.scope) {
+                    Ok(expected) => {
+                        let wanted = matches!(check.check, Check::Contains(_));
+                        let found = actual
+                            .as_array()
+                            .map(|items| items.iter().any(|item| has_members(item, &expected)));
+                        (found != Some(wanted)).then(|| {
+                            format!(
+                                "expected a list {} an element like {}",
+                                if wanted { "with" } else { "without" },
+                                context.secrets.redact_json(&expected)
+                            )
+                        })
+                    }
+                    Err(problem) => Some(format!(
+                        "the expected value ({})",
+                        in_file(context, &problem)
+                    )),
                 }
-                Err(problem) => Some(format!(
-                    "the expected value ({})",
-                    in_file(context, &problem)
-                )),
-            },
+            }
             (Check::Matches(regex), Some(Value::String(text))) => (!regex.is_match(text))
                 .then(|| format!("expected a string matching /{}/", regex.as_str())),
             (Check::Matches(regex), Some(_)) => {
