@@ -26,6 +26,11 @@ pub trait Envelope {
     fn is_success(&self) -> bool {
         matches!(self.error_code(), None | Some(0))
     }
+
+    /// `totalCount`, for the envelopes of paged lists (None for the others).
+    fn total_count(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// An `error_code`: one the spec names, or any other number the server sent.

@@ -45,6 +45,12 @@ pub mod generated;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 mod generated_spec;
 
+/// `new(required…)` and a setter per optional field for every request body, generated from the
+/// spec (`xtask/src/builders.rs`).
+#[rustfmt::skip]
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+mod generated_builders;
+
 pub use auth::{ClientState, InvalidHeader};
 pub use builder::{BuildError, ClientBuilder};
 pub use envelope::{ApiError, Envelope, ErrorCode, ResultExt, VlensError};

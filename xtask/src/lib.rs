@@ -1,16 +1,23 @@
-//! `cargo xtask codegen`: `openapi/vlens.yaml` → `client/src/generated.rs` (progenitor) and
-//! `client/src/generated_spec.rs` (error codes, envelopes and the operation table).
+//! `cargo xtask codegen`: `openapi/vlens.yaml` → `client/src/generated.rs` (progenitor),
+//! `client/src/generated_spec.rs` (error codes, envelopes and the operation table) and
+//! `client/src/generated_builders.rs` (constructors and setters for request bodies).
 //!
 //! The steps, each in its own module:
 //! 1. [`spec`] reads the YAML and checks up front for what progenitor would panic on or
 //!    silently get wrong, naming the operation or schema at fault;
 //! 2. [`adjust`] removes, in memory, the header parameters the client's hand layer adds once;
 //! 3. [`generate`] runs progenitor with deliberate settings and renders the code;
-//! 4. [`meta`] renders what the spec says beyond types and methods;
-//! 5. [`codegen`] writes the files, or with `--check` compares them.
+//! 4. [`constructors`] removes progenitor's `Client::new` and narrows `new_with_client` to the
+//!    crate: a client is made by `ClientBuilder`, which sets the redirect policy and TLS;
+//! 5. [`meta`] renders what the spec says beyond types and methods;
+//! 6. [`builders`] renders a constructor with the required fields and a setter per optional
+//!    field for every request body, so that no caller writes `field: None`;
+//! 7. [`codegen`] writes the files, or with `--check` compares them.
 
 pub mod adjust;
+pub mod builders;
 pub mod codegen;
+pub mod constructors;
 pub mod generate;
 pub mod meta;
 pub mod spec;
