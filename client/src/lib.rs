@@ -28,11 +28,14 @@ mod auth;
 mod builder;
 mod envelope;
 mod environment;
+mod error;
+pub mod http;
 mod retry;
 mod secret;
 pub mod spec;
 mod status;
 pub mod tls;
+mod transport;
 
 /// progenitor's output: the [`Client`] and its methods, and [`types`]. Do not edit; see the
 /// file's header.
@@ -51,13 +54,16 @@ mod generated_spec;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 mod generated_builders;
 
-pub use auth::{ClientState, InvalidHeader};
+pub use auth::{BearerToken, InvalidHeader};
 pub use builder::{BuildError, ClientBuilder};
-pub use envelope::{ApiError, Envelope, ErrorCode, ResultExt, VlensError};
+pub use envelope::{ApiError, Envelope, ErrorCode, ResultExt};
 pub use environment::Environment;
+pub use error::{TransportError, TransportErrorKind, VlensError};
 pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, types};
 pub use generated_spec::{KnownErrorCode, OPERATIONS};
+pub use http::{RedirectRefused, RefusalReason};
 pub use retry::RetryPolicy;
 pub use secrecy;
 pub use secret::Secret;
 pub use spec::{ErrorCodeSource, Operation, TokenKind};
+pub use transport::{DEFAULT_MAX_REPLY_BYTES, ReplyTooLarge};
