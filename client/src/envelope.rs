@@ -169,6 +169,10 @@ fn same_message(sent: &str, documented: &str) -> bool {
     !documented.trim().is_empty() && normal(sent) == normal(documented)
 }
 
+/// What every generated method returns: the reply, or progenitor's error (turn it into the
+/// envelope's `data` or a [`VlensError`] with [`ResultExt::data`]).
+pub type CallResult<T> = Result<ResponseValue<T>, ProgenitorError<types::ApiOutputError>>;
+
 /// Turns a generated method's result into the envelope's `data` or a [`VlensError`].
 pub trait ResultExt {
     /// The envelope type of the reply.
@@ -181,7 +185,7 @@ pub trait ResultExt {
     fn data(self) -> Result<<Self::Envelope as Envelope>::Data, VlensError>;
 }
 
-impl<T: Envelope> ResultExt for Result<ResponseValue<T>, ProgenitorError<types::ApiOutputError>> {
+impl<T: Envelope> ResultExt for CallResult<T> {
     type Envelope = T;
 
     fn envelope(self) -> Result<T, VlensError> {

@@ -16,6 +16,7 @@ use axum::response::Response;
 pub struct Recorded {
     pub method: Method,
     pub path: String,
+    pub query: String,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
@@ -156,6 +157,7 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
         shared.recorded.push(Recorded {
             method: parts.method.clone(),
             path: parts.uri.path().to_string(),
+            query: parts.uri.query().unwrap_or_default().to_string(),
             headers: parts.headers.clone(),
             body,
         });
