@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+mod activation;
 mod auth;
 mod builder;
 mod envelope;
@@ -55,6 +56,7 @@ mod generated_spec;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 mod generated_builders;
 
+pub use activation::Activation;
 pub use auth::{BearerToken, InvalidHeader};
 pub use builder::{BuildError, ClientBuilder};
 pub use envelope::{ApiError, CallResult, Envelope, ErrorCode, ResultExt};
