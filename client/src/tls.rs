@@ -22,15 +22,18 @@
 //! off the default features: with `ring` on, its own `install_default()` finds ring already
 //! installed and returns an error.
 
-/// Installs ring as the process-wide rustls provider before `main`, so that no order of building
-/// reqwest clients panics (see the module docs).
 #[cfg(feature = "ring")]
-#[ctor::ctor(unsafe)]
-fn install_at_start() {
-    // SAFETY (why `unsafe` is acknowledged): this runs before main. It only allocates (an Arc)
-    // and sets rustls's OnceLock: no I/O, no thread-locals, no other std service that may not be
-    // ready before main.
-    install_crypto_provider();
+ctor::declarative::ctor! {
+    /// Installs ring as the process-wide rustls provider before `main`, so that no order of
+    /// building reqwest clients panics (see the module docs).
+    ///
+    /// `unsafe` acknowledges that this runs before main. It only allocates (an Arc) and sets
+    /// rustls's OnceLock: no I/O, no thread-locals, no other std service that may not be ready
+    /// before main.
+    #[ctor(unsafe)]
+    fn install_at_start() {
+        install_crypto_provider();
+    }
 }
 
 /// Installs the provider of this crate's features as the process default, unless one is
