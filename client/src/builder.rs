@@ -224,9 +224,11 @@ impl ClientBuilder {
     }
 }
 
-/// A URL for an error message, with any `user:password@` replaced: a base URL may carry
-/// credentials, and messages must not.
+/// A URL for an error message, with any `user:password@` replaced and the query cut: a base
+/// URL may carry credentials, and messages must not.
 fn without_userinfo(url: &str) -> String {
+    // A query or fragment may carry a secret too (a SecurityHash, a token): cut it.
+    let url = url.split(['?', '#']).next().unwrap_or_default();
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             format!("{}://***{}", &url[..scheme_end], &url[at..])
@@ -247,5 +249,9 @@ mod tests {
             "https://api.vlens.co"
         );
         assert_eq!(without_userinfo("not a url"), "not a url");
+        assert_eq!(
+            without_userinfo("ftp://host/x?SecurityHash=abc#frag"),
+            "ftp://host/x"
+        );
     }
 }
