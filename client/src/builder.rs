@@ -26,7 +26,7 @@ pub enum BuildError {
     #[error(transparent)]
     InvalidHeader(#[from] InvalidHeader),
     /// reqwest refused the configuration (the reqwest error is the `source()`).
-    #[error("cannot build the HTTP client")]
+    #[error("cannot build the HTTP client: {0}")]
     Http(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// No rustls crypto provider: the crate was built without its `ring` and `aws-lc-rs`
     /// features, and the application installed none (see [`crate::tls`]).
