@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
+use reqwest::header::{CONTENT_LOCATION, LOCATION, SET_COOKIE};
 use reqwest::{Request, Response};
 
 use crate::http::{RedirectRefused, RefusalReason, origin};
@@ -79,6 +80,16 @@ fn guard(response: Response, limit: u64, refused: Option<RedirectRefused>) -> Re
         .version(response.version());
     if let Some(headers) = builder.headers_mut() {
         headers.extend(response.headers().clone());
+        // Headers that carry a URL (a redirect's target, with its SecurityHash) or a session
+        // are marked sensitive: they still work, but the `Debug` that progenitor's error
+        // messages print shows `Sensitive` instead of their value.
+        for name in [LOCATION, CONTENT_LOCATION, SET_COOKIE] {
+            if let http::header::Entry::Occupied(mut entry) = headers.entry(name) {
+                for value in entry.iter_mut() {
+                    value.set_sensitive(true);
+                }
+            }
+        }
     }
     let early: Option<BoxError> = match refused {
         Some(refused) => Some(refused.into()),

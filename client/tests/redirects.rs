@@ -224,11 +224,39 @@ async fn no_error_message_shows_a_query() {
     let redirected_text = format!("{redirected} {redirected:?}");
     let redirected = VlensError::from(redirected);
 
+    // A handed-in client that does not follow redirects hands the 307 itself to progenitor,
+    // whose error prints the reply's headers, Location included.
+    origin.script([Scripted::redirect(
+        307,
+        &format!("{}/sign?SecurityHash={hash}", elsewhere.url),
+    )]);
+    let unfollowed = Client::builder(origin.url.as_str(), API_KEY)
+        .http_client(
+            vlens_client::http::client_builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("reqwest client"),
+        )
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("builds")
+        .view_contract_pdf(&uuid::Uuid::nil(), hash)
+        .await
+        .expect_err("a 307 is not a declared reply");
+    let unfollowed_text = format!("{unfollowed} {unfollowed:?}");
+    assert!(unfollowed_text.contains("307"), "{unfollowed_text}");
+    let unfollowed = VlensError::from(unfollowed);
+    assert!(
+        matches!(unfollowed, VlensError::UnexpectedStatus { status: 307 }),
+        "{unfollowed:?}"
+    );
+
     for text in [
         format!("{vlens} {vlens:?}"),
         format!("{raw_again} {raw_again:?}"),
         redirected_text,
         format!("{redirected} {redirected:?}"),
+        unfollowed_text,
     ] {
         assert!(!text.contains(hash), "query leaked: {text}");
         assert!(!text.contains("SecurityHash"), "query leaked: {text}");
