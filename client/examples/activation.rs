@@ -51,12 +51,7 @@ async fn walkthrough() -> anyhow::Result<()> {
 
     // 1. Registration by phone OTP: send, read the SMS, validate, register.
     let sent = client
-        .register_step_verify_phone(&types::VerifyPhoneInput {
-            phone_number: phone.into(),
-            sms_providers: None,
-            phone_number_otp_request_id: None,
-            phone_number_otp: None,
-        })
+        .register_step_verify_phone(&types::VerifyPhoneInput::new(phone))
         .await
         .data()?;
     let otp_request_id = sent
@@ -64,31 +59,25 @@ async fn walkthrough() -> anyhow::Result<()> {
         .context("no OTP request id")?;
     let code = sms_inbox(&base_url, phone).await?.code;
     client
-        .register_step_verify_phone(&types::VerifyPhoneInput {
-            phone_number: phone.into(),
-            sms_providers: None,
-            phone_number_otp_request_id: Some(otp_request_id),
-            phone_number_otp: Some(code.into()),
-        })
+        .register_step_verify_phone(
+            &types::VerifyPhoneInput::new(phone)
+                .phone_number_otp_request_id(otp_request_id)
+                .phone_number_otp(code),
+        )
         .await
         .data()?;
     let registered = client
-        .register(&types::RegisterInput {
-            phone_number: phone.into(),
-            phone_number_otp_request_id: Some(otp_request_id),
-            geo_location: Some(CAIRO),
-            imei: Some("example-device".into()),
-            name: Some("Mona".into()),
-            surname: Some("Hassan".into()),
-            email: None,
-            email_otp_request_id: None,
-            o_auth_token_verification_request_id: None,
-            password: None,
-            phone_number_otp: None,
-        })
+        .register(
+            &types::RegisterInput::new(phone)
+                .phone_number_otp_request_id(otp_request_id)
+                .geo_location(CAIRO)
+                .imei("example-device")
+                .name("Mona")
+                .surname("Hassan"),
+        )
         .await
         .data()?;
-    client.set_bearer_token(registered.access_token.expose_secret())?;
+    client.set_bearer_token(&registered.access_token)?;
     println!(
         "1. registered user {} in Cairo",
         registered.user.id.unwrap_or_default()
@@ -108,14 +97,12 @@ async fn walkthrough() -> anyhow::Result<()> {
         .await
         .data()?;
     let liveness = client
-        .verify_liveness_multi(&types::LivenessInput {
+        .verify_liveness_multi(&types::LivenessInput::new(
+            jpeg(b"face-1"),
+            jpeg(b"face-2"),
+            jpeg(b"face-3"),
             transaction_id,
-            face_1: jpeg(b"face-1"),
-            face_2: jpeg(b"face-2"),
-            face_3: jpeg(b"face-3"),
-            image: None,
-            get_extracted_data: None,
-        })
+        ))
         .await
         .data()?;
     println!(
@@ -140,14 +127,8 @@ async fn walkthrough() -> anyhow::Result<()> {
     let created = client
         .create_business_request(
             loan.id,
-            &types::CreateBusinessRequestInput {
-                geo_location: CAIRO,
-                request_fields_values: fill(&template.requests_fields),
-                user_device_utc_time: Some(Utc::now()),
-                customer_signers_identifiers: None,
-                is_dynamic_sub_types: None,
-                minimum_required_signatories: None,
-            },
+            &types::CreateBusinessRequestInput::new(CAIRO, fill(&template.requests_fields))
+                .user_device_utc_time(Utc::now()),
         )
         .await
         .data()?;
@@ -159,79 +140,23 @@ async fn walkthrough() -> anyhow::Result<()> {
     // 4. Activation from Alexandria, ~180 km away: no OTP until liveness is re-validated.
     let (lat, lon) =
         vlens_sandbox::destination_point(CAIRO.latitude, CAIRO.longitude, 315.0, 180.0);
-    let alexandria = GeoLocation {
-        latitude: lat,
-        longitude: lon,
-    };
-    let request_otp = |at: GeoLocation| types::StepRequestOtpInput {
-        geo_location: at,
-        user_device_utc_time: Utc::now(),
-        request_id: Some(created.id),
-        transaction_id: Some(transaction_id),
-        contract_storage_id: None,
-        payment_gateway: None,
-        sms_providers: None,
-    };
-    match client
-        .customer_sign_step_request_otp(&request_otp(alexandria.clone()))
-        .await
-        .data()
-    {
-        Err(e) if e.is(KnownErrorCode::LocationRevalidationRequired) => {
-            println!("4. {e}")
-        }
+    let activation = client.activation(created.id, transaction_id, GeoLocation::new(lat, lon));
+    match activation.request_otp().await.data() {
+        Err(e) if e.is(KnownErrorCode::LocationRevalidationRequired) => println!("4. {e}"),
         other => bail!("expected the 80 km rule to apply, got {other:?}"),
     }
-    client
-        .customer_sign_step_re_validate_liveness(&types::StepReValidateLivenessInput {
-            geo_location: alexandria.clone(),
-            user_device_utc_time: Utc::now(),
-            request_id: Some(created.id),
-            transaction_id: Some(transaction_id),
-            scan_transaction: types::ScanTransaction {
-                face_1: jpeg(b"alex-1"),
-                face_2: jpeg(b"alex-2"),
-                face_3: jpeg(b"alex-3"),
-                image: None,
-            },
-            contract_storage_id: None,
-            payment_gateway: None,
-        })
-        .await
-        .data()?;
+    let frames = types::ScanTransaction::new(jpeg(b"alex-1"), jpeg(b"alex-2"), jpeg(b"alex-3"));
+    activation.re_validate_liveness(frames).await.data()?;
     println!("5. liveness re-validated in Alexandria");
 
     // 5. A new OTP, validated, then payment: the request is signed.
-    let otp = client
-        .customer_sign_step_request_otp(&request_otp(alexandria.clone()))
-        .await
-        .data()?;
+    let otp = activation.request_otp().await.data()?;
     let code = sms_inbox(&base_url, phone).await?.code;
-    let sign_input = types::CustomerSignInput {
-        geo_location: alexandria.clone(),
-        user_device_utc_time: Utc::now(),
-        request_id: Some(created.id),
-        transaction_id: Some(transaction_id),
-        contract_storage_id: None,
-        payment_gateway: None,
-    };
-    client
-        .customer_sign_step_validate_otp(&types::StepValidateOtpInput {
-            geo_location: sign_input.geo_location.clone(),
-            user_device_utc_time: sign_input.user_device_utc_time,
-            request_id: sign_input.request_id,
-            transaction_id: sign_input.transaction_id,
-            contract_storage_id: None,
-            payment_gateway: None,
-            otp_request_id: otp.otp_request_id,
-            otp_code: code.into(),
-        })
+    activation
+        .validate_otp(otp.otp_request_id, code)
         .await
         .data()?;
-    client
-        .customer_sign_step_validate_payment(&sign_input)
-        .await
-        .data()?;
+    activation.validate_payment().await.data()?;
     let signed = client
         .get_business_request_by_id(&created.id)
         .await
@@ -270,14 +195,10 @@ fn jpeg(seed: &[u8]) -> String {
 }
 
 fn id_image(side: &[u8], transaction_id: Option<uuid::Uuid>) -> types::VerifyIdInput {
-    types::VerifyIdInput {
-        image: jpeg(side),
-        transaction_id,
-        get_extracted_data: Some(true),
-        client_transaction_id: None,
-        country: None,
-        name_check_value: None,
-        request_id: None,
+    let input = types::VerifyIdInput::new(jpeg(side)).get_extracted_data(true);
+    match transaction_id {
+        Some(id) => input.transaction_id(id),
+        None => input,
     }
 }
 

@@ -11,22 +11,24 @@ use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 
 use crate::generated::{Client, Error};
-use crate::retry::{self, RetryPolicy};
+use crate::secret::Secret;
 use crate::spec::{self, TokenKind};
+use crate::transport::{self, Transport};
 
 const API_KEY: HeaderName = HeaderName::from_static("apikey");
 const TENANCY_NAME: HeaderName = HeaderName::from_static("tenancyname");
 /// progenitor adds `api-version: <info.version>` to every request; Vlens does not use it.
 const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
-/// The hand layer's per-client state, carried inside the generated [`Client`]. Built by
-/// [`crate::ClientBuilder`]; clones of a client share one bearer token.
+/// The hand layer's per-client state, carried inside the generated [`Client`]. Built only by
+/// [`crate::ClientBuilder`] (it is not exported, so the generated constructor that takes it cannot
+/// be called from outside); clones of a client share one bearer token.
 #[derive(Clone)]
 pub struct ClientState {
     pub(crate) api_key: HeaderValue,
     pub(crate) tenancy_name: Option<HeaderValue>,
     pub(crate) bearer: Arc<RwLock<Option<HeaderValue>>>,
-    pub(crate) retry: RetryPolicy,
+    pub(crate) transport: Transport,
 }
 
 impl fmt::Debug for ClientState {
@@ -39,7 +41,9 @@ impl fmt::Debug for ClientState {
                 "bearer_token",
                 &if has_token { Some("[REDACTED]") } else { None },
             )
-            .field("retry", &self.retry)
+            .field("retry", &self.transport.retry)
+            .field("max_reply_bytes", &self.transport.max_reply_bytes)
+            .field("call_timeout", &self.transport.call_timeout)
             .finish()
     }
 }
@@ -81,11 +85,56 @@ impl ClientState {
     }
 }
 
+/// A bearer token as the caller holds it: the [`Secret`] that login or registration returns, a
+/// `secrecy::SecretString`, or a plain `&str`/`String`. Sealed: the crate decides how each is
+/// read.
+pub trait BearerToken: sealed::Sealed {
+    /// The token itself, only to build the header.
+    #[doc(hidden)]
+    fn expose_token(&self) -> &str;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for str {}
+    impl Sealed for String {}
+    impl Sealed for super::Secret {}
+    impl Sealed for secrecy::SecretString {}
+}
+
+impl BearerToken for str {
+    fn expose_token(&self) -> &str {
+        self
+    }
+}
+
+impl BearerToken for String {
+    fn expose_token(&self) -> &str {
+        self
+    }
+}
+
+impl BearerToken for Secret {
+    fn expose_token(&self) -> &str {
+        self.expose_secret()
+    }
+}
+
+impl BearerToken for secrecy::SecretString {
+    fn expose_token(&self) -> &str {
+        secrecy::ExposeSecret::expose_secret(self)
+    }
+}
+
 impl Client {
     /// Sets (or replaces) the bearer token sent on operations that take one, for this client
-    /// and its clones. Call it after login, registration or a refresh.
-    pub fn set_bearer_token(&self, token: &str) -> Result<(), InvalidHeader> {
-        let header = sensitive_header("bearer token", &format!("Bearer {token}"))?;
+    /// and its clones. Call it after login, registration or a refresh, with the token as it
+    /// came (`&login.access_token`, a [`Secret`]) or as a `&str`.
+    pub fn set_bearer_token<T: BearerToken + ?Sized>(
+        &self,
+        token: &T,
+    ) -> Result<(), InvalidHeader> {
+        let header = sensitive_header("bearer token", &format!("Bearer {}", token.expose_token()))?;
         *self
             .inner
             .bearer
@@ -116,6 +165,9 @@ impl ClientHooks<ClientState> for Client {
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         let state = &self.inner;
+        if let Some(timeout) = state.transport.call_timeout {
+            *request.timeout_mut() = Some(timeout);
+        }
         let headers = request.headers_mut();
         headers.remove(API_VERSION);
         headers.insert(API_KEY, state.api_key.clone());
@@ -138,6 +190,12 @@ impl ClientHooks<ClientState> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        retry::execute(&self.client, &self.inner.retry, request, info.operation_id).await
+        transport::send(
+            &self.client,
+            &self.inner.transport,
+            request,
+            info.operation_id,
+        )
+        .await
     }
 }

@@ -6,8 +6,9 @@
 
 use std::fmt;
 
+use crate::error::VlensError;
 use crate::generated::{Error as ProgenitorError, ResponseValue, types};
-use crate::spec::KnownErrorCode;
+use crate::spec::{ErrorCodeSource, KnownErrorCode};
 
 /// Implemented (in the generated `generated_spec.rs`) for every envelope type of the spec.
 pub trait Envelope {
@@ -26,28 +27,63 @@ pub trait Envelope {
     fn is_success(&self) -> bool {
         matches!(self.error_code(), None | Some(0))
     }
+
+    /// `totalCount`, for the envelopes of paged lists (None for the others).
+    fn total_count(&self) -> Option<i64> {
+        None
+    }
 }
 
-/// An `error_code`: one the spec names, or any other number the server sent.
+/// An `error_code`: one the spec names, a gateway status, or any other number the server sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// A code listed in the spec's `x-vlens-error-codes`.
     Known(KnownErrorCode),
-    /// A code the spec does not name, kept as sent.
+    /// 502: a proxy in front of Vlens got no valid reply from it. Named here rather than in the
+    /// spec's table: gateways send it, not Vlens, and callers retry it.
+    BadGateway,
+    /// 503: overloaded or in maintenance (the sandbox's fault injection sends it too).
+    ServiceUnavailable,
+    /// 504: a proxy in front of Vlens timed out waiting for it.
+    GatewayTimeout,
+    /// A code none of the above names, kept as sent.
     Other(i32),
 }
 
 impl ErrorCode {
     /// Classifies a numeric code.
     pub fn from_code(code: i32) -> Self {
-        KnownErrorCode::from_code(code).map_or(ErrorCode::Other(code), ErrorCode::Known)
+        if let Some(known) = KnownErrorCode::from_code(code) {
+            return ErrorCode::Known(known);
+        }
+        match code {
+            502 => ErrorCode::BadGateway,
+            503 => ErrorCode::ServiceUnavailable,
+            504 => ErrorCode::GatewayTimeout,
+            other => ErrorCode::Other(other),
+        }
     }
 
     /// The numeric code.
     pub fn code(self) -> i32 {
         match self {
             ErrorCode::Known(known) => known.code(),
+            ErrorCode::BadGateway => 502,
+            ErrorCode::ServiceUnavailable => 503,
+            ErrorCode::GatewayTimeout => 504,
             ErrorCode::Other(code) => code,
+        }
+    }
+
+    /// The name of a named code (the spec's name, or the gateway status's).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            ErrorCode::Known(known) => Some(known.name()),
+            ErrorCode::BadGateway => Some("BadGateway"),
+            ErrorCode::ServiceUnavailable => Some("ServiceUnavailable"),
+            ErrorCode::GatewayTimeout => Some("GatewayTimeout"),
+            ErrorCode::Other(_) => None,
         }
     }
 
@@ -55,16 +91,16 @@ impl ErrorCode {
     pub fn known(self) -> Option<KnownErrorCode> {
         match self {
             ErrorCode::Known(known) => Some(known),
-            ErrorCode::Other(_) => None,
+            _ => None,
         }
     }
 }
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ErrorCode::Known(known) => write!(f, "{} {}", known.code(), known.name()),
-            ErrorCode::Other(code) => write!(f, "{code}"),
+        match self.name() {
+            Some(name) => write!(f, "{} {name}", self.code()),
+            None => write!(f, "{}", self.code()),
         }
     }
 }
@@ -77,6 +113,7 @@ impl From<KnownErrorCode> for ErrorCode {
 
 /// An error the server reported in an envelope.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status (200 for business errors).
     pub status: u16,
@@ -89,7 +126,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn from_envelope<E: Envelope>(status: u16, envelope: &E) -> Self {
+    pub(crate) fn from_envelope<E: Envelope>(status: u16, envelope: &E) -> Self {
         Self {
             status,
             // An error envelope without a code (a 4xx/5xx whose body says nothing) is reported
@@ -100,9 +137,17 @@ impl ApiError {
         }
     }
 
-    /// Whether this is the given spec code.
+    /// Whether this is the given spec code: the same number, or — for a code this project
+    /// defined because the docs give none (`source: project`, so the number is a guess) — the
+    /// documented message. A real server that numbers "Location changed, liveness revalidation
+    /// required." differently still answers `is(LocationRevalidationRequired)`.
     pub fn is(&self, code: KnownErrorCode) -> bool {
         self.code == ErrorCode::Known(code)
+            || (code.source() == ErrorCodeSource::Project
+                && self
+                    .message
+                    .as_deref()
+                    .is_some_and(|message| same_message(message, code.message())))
     }
 }
 
@@ -118,99 +163,15 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-/// Everything a call can fail with. Reply bodies are never included (they may hold tokens).
-#[derive(Debug, thiserror::Error)]
-pub enum VlensError {
-    /// The server answered with an error envelope (HTTP 200 with `error_code`, or 4xx/5xx).
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    /// A success envelope whose `data` was null.
-    #[error("the reply (HTTP {status}) reports success but carries no data")]
-    MissingData {
-        /// The HTTP status.
-        status: u16,
-    },
-    /// The server could not be reached, or its reply could not be read.
-    #[error("transport error: {0}")]
-    Transport(#[source] reqwest::Error),
-    /// The reply does not match the spec's type. (progenitor does not say which status the
-    /// undecodable body came with.)
-    #[error("the reply does not match the spec at line {line}, column {column} ({category})")]
-    Decode {
-        /// Where in the body.
-        line: usize,
-        /// Where in the body.
-        column: usize,
-        /// syntax, data (wrong shape or type) or eof.
-        category: &'static str,
-    },
-    /// An HTTP status the spec does not declare for the operation.
-    #[error("unexpected HTTP status {status}")]
-    UnexpectedStatus {
-        /// The HTTP status.
-        status: u16,
-    },
-    /// The request could not be built (for example an ApiKey that is not a valid header).
-    #[error("invalid request: {0}")]
-    InvalidRequest(String),
-    /// The client's configuration is invalid.
-    #[error(transparent)]
-    Build(#[from] crate::BuildError),
+/// Messages compared as a person would: case, surrounding space and a final full stop aside.
+fn same_message(sent: &str, documented: &str) -> bool {
+    let normal = |text: &str| text.trim().trim_end_matches('.').trim().to_lowercase();
+    !documented.trim().is_empty() && normal(sent) == normal(documented)
 }
 
-impl From<ProgenitorError<types::ApiOutputError>> for VlensError {
-    fn from(error: ProgenitorError<types::ApiOutputError>) -> Self {
-        match error {
-            ProgenitorError::ErrorResponse(reply) => VlensError::Api(ApiError::from_envelope(
-                reply.status().as_u16(),
-                reply.as_ref(),
-            )),
-            // reqwest's messages include the URL, whose query may hold a SecurityHash.
-            ProgenitorError::CommunicationError(e)
-            | ProgenitorError::InvalidUpgrade(e)
-            | ProgenitorError::ResponseBodyError(e) => VlensError::Transport(e.without_url()),
-            // serde's message may quote the offending value, which may be a token: keep only
-            // where and what kind of mismatch.
-            ProgenitorError::InvalidResponsePayload(_, e) => VlensError::Decode {
-                line: e.line(),
-                column: e.column(),
-                category: match e.classify() {
-                    serde_json::error::Category::Io => "io",
-                    serde_json::error::Category::Syntax => "syntax",
-                    serde_json::error::Category::Data => "data",
-                    serde_json::error::Category::Eof => "eof",
-                },
-            },
-            ProgenitorError::UnexpectedResponse(reply) => VlensError::UnexpectedStatus {
-                status: reply.status().as_u16(),
-            },
-            ProgenitorError::InvalidRequest(message) | ProgenitorError::Custom(message) => {
-                VlensError::InvalidRequest(message)
-            }
-        }
-    }
-}
-
-impl From<crate::auth::InvalidHeader> for VlensError {
-    fn from(error: crate::auth::InvalidHeader) -> Self {
-        VlensError::InvalidRequest(error.to_string())
-    }
-}
-
-impl VlensError {
-    /// The envelope error, if the server sent one.
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            VlensError::Api(api) => Some(api),
-            _ => None,
-        }
-    }
-
-    /// Whether the server answered with this spec code.
-    pub fn is(&self, code: KnownErrorCode) -> bool {
-        self.api().is_some_and(|api| api.is(code))
-    }
-}
+/// What every generated method returns: the reply, or progenitor's error (turn it into the
+/// envelope's `data` or a [`VlensError`] with [`ResultExt::data`]).
+pub type CallResult<T> = Result<ResponseValue<T>, ProgenitorError<types::ApiOutputError>>;
 
 /// Turns a generated method's result into the envelope's `data` or a [`VlensError`].
 pub trait ResultExt {
@@ -224,7 +185,7 @@ pub trait ResultExt {
     fn data(self) -> Result<<Self::Envelope as Envelope>::Data, VlensError>;
 }
 
-impl<T: Envelope> ResultExt for Result<ResponseValue<T>, ProgenitorError<types::ApiOutputError>> {
+impl<T: Envelope> ResultExt for CallResult<T> {
     type Envelope = T;
 
     fn envelope(self) -> Result<T, VlensError> {

@@ -5,8 +5,10 @@
 use crate::envelope::Envelope;
 use crate::generated::types;
 use crate::spec::{ErrorCodeSource, Operation, TokenKind};
-/// Every error code the spec names (its root `x-vlens-error-codes` table).
+/// Every error code the spec names (its root `x-vlens-error-codes` table). Non-exhaustive:
+/// a spec update that adds a code is not a breaking change for callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum KnownErrorCode {
     ///`400` (HTTP 400, published by Vlens): "Bad Request - Input parameters are invalid." Malformed JSON, a missing, mistyped or out-of-range field, invalid base64, an invalid uuid in the path. `error_descriptions` lists each field at fault.
     BadRequest,
@@ -971,6 +973,9 @@ impl Envelope for types::ApiOutputBusinessRequestList {
     fn into_data(self) -> Option<Self::Data> {
         self.data
     }
+    fn total_count(&self) -> Option<i64> {
+        self.total_count.map(i64::from)
+    }
 }
 impl Envelope for types::ApiOutputBusinessRequestSummaryList {
     type Data = ::std::vec::Vec<types::BusinessRequestSummary>;
@@ -985,6 +990,9 @@ impl Envelope for types::ApiOutputBusinessRequestSummaryList {
     }
     fn into_data(self) -> Option<Self::Data> {
         self.data
+    }
+    fn total_count(&self) -> Option<i64> {
+        self.total_count.map(i64::from)
     }
 }
 impl Envelope for types::ApiOutputCreateBusinessRequest {

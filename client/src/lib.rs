@@ -9,7 +9,16 @@
 //! - [`ResultExt::data`]: Vlens reports errors inside a 200 envelope, so a reply is only a
 //!   success when its `error_code` is null or 0; everything else becomes a typed
 //!   [`VlensError`] carrying an [`ErrorCode`];
+//! - request bodies have `new(required…)` and a setter per optional field (generated), and
+//!   [`Client::activation`] fills the CustomerSign steps' shared fields once;
+//! - [`Client::pages`] and friends page through the `SkipCount`/`MaxResultCount` lists;
+//! - no redirect leaves the origin, replies are capped, and no error shows a URL ([`http`]);
+//!   bring your own `reqwest::Client` with [`ClientBuilder::http_client`]; per-call timeouts
+//!   with [`Client::with_timeout`];
+//! - the rustls provider is chosen by cargo features ([`tls`]): no order of calls panics;
 //! - secrets (ApiKey, tokens) are kept in [`secrecy`] types and redacted from `Debug`.
+//!
+//! See `client/README.md` for the design decisions behind each.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), vlens_client::VlensError> {
@@ -24,15 +33,20 @@
 
 #![warn(missing_docs)]
 
+mod activation;
 mod auth;
 mod builder;
 mod envelope;
 mod environment;
+mod error;
+pub mod http;
+mod paging;
 mod retry;
 mod secret;
 pub mod spec;
 mod status;
 pub mod tls;
+mod transport;
 
 /// progenitor's output: the [`Client`] and its methods, and [`types`]. Do not edit; see the
 /// file's header.
@@ -45,13 +59,30 @@ pub mod generated;
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 mod generated_spec;
 
-pub use auth::{ClientState, InvalidHeader};
+/// `new(required…)` and a setter per optional field for every request body, generated from the
+/// spec (`xtask/src/builders.rs`).
+#[rustfmt::skip]
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+mod generated_builders;
+
+pub use activation::Activation;
+pub use auth::{BearerToken, InvalidHeader};
 pub use builder::{BuildError, ClientBuilder};
-pub use envelope::{ApiError, Envelope, ErrorCode, ResultExt, VlensError};
+pub use envelope::{ApiError, CallResult, Envelope, ErrorCode, ResultExt};
 pub use environment::Environment;
+pub use error::{TransportError, TransportErrorKind, VlensError};
 pub use generated::{ByteStream, Client, ClientInfo, Error, ResponseValue, types};
 pub use generated_spec::{KnownErrorCode, OPERATIONS};
+pub use http::{RedirectRefused, RefusalReason};
+pub use paging::{Page, Pages};
 pub use retry::RetryPolicy;
 pub use secrecy;
 pub use secret::Secret;
 pub use spec::{ErrorCodeSource, Operation, TokenKind};
+pub use transport::{DEFAULT_MAX_REPLY_BYTES, ReplyTooLarge};
+
+/// The READMEs' Rust examples, compiled by `cargo test --doc` so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeExamples;

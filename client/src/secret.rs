@@ -47,3 +47,15 @@ impl From<&str> for Secret {
         Self(value.to_string())
     }
 }
+
+impl From<&String> for Secret {
+    fn from(value: &String) -> Self {
+        Self(value.clone())
+    }
+}
+
+impl From<&Secret> for Secret {
+    fn from(value: &Secret) -> Self {
+        value.clone()
+    }
+}

@@ -1,7 +1,7 @@
 //! Writing the generated files, or (`--check`) comparing them with what the spec produces.
 
-use crate::workspace::{GENERATED_CLIENT, GENERATED_SPEC_META, Layout, SPEC};
-use crate::{Error, adjust, generate, meta, spec};
+use crate::workspace::{GENERATED_BUILDERS, GENERATED_CLIENT, GENERATED_SPEC_META, Layout, SPEC};
+use crate::{Error, adjust, builders, constructors, generate, meta, spec};
 
 /// What `run` does with the generated text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,20 +31,35 @@ pub fn render(layout: &Layout) -> Result<Vec<(&'static str, String)>, Error> {
     adjust::drop_client_headers(&mut adjusted);
     adjust::mark_secrets(&mut adjusted);
     let (client_tokens, generator) = generate::client_tokens(&adjusted)?;
-    let client = generate::render(
-        GENERATED_CLIENT,
-        "progenitor 0.15.1's client",
-        client_tokens,
-    )?;
+    let mut client_file = generate::parse(GENERATED_CLIENT, client_tokens)?;
+    let problems = constructors::restrict(&mut client_file);
+    if !problems.is_empty() {
+        return Err(Error::SpecProblems {
+            path: spec_path.clone(),
+            problems,
+        });
+    }
+    let client = generate::render_file("progenitor 0.15.1's client", &client_file);
     let meta_tokens = meta::tokens(&spec, generator.get_type_space(), &client, &spec_path)?;
     let meta = generate::render(
         GENERATED_SPEC_META,
         "error codes, envelopes and the operation table",
         meta_tokens,
     )?;
+    let builder_tokens =
+        builders::tokens(&spec.raw, &client_file).map_err(|problems| Error::SpecProblems {
+            path: spec_path.clone(),
+            problems,
+        })?;
+    let builders = generate::render(
+        GENERATED_BUILDERS,
+        "constructors and setters for request bodies",
+        builder_tokens,
+    )?;
     Ok(vec![
         (GENERATED_CLIENT, client),
         (GENERATED_SPEC_META, meta),
+        (GENERATED_BUILDERS, builders),
     ])
 }
 

@@ -1,5 +1,6 @@
-//! `cargo xtask codegen`: `openapi/vlens.yaml` → `client/src/generated.rs` (progenitor) and
-//! `client/src/generated_spec.rs` (error codes, envelopes and the operation table). Also
+//! `cargo xtask codegen`: `openapi/vlens.yaml` → `client/src/generated.rs` (progenitor),
+//! `client/src/generated_spec.rs` (error codes, envelopes and the operation table) and
+//! `client/src/generated_builders.rs` (constructors and setters for request bodies). Also
 //! `cargo xtask calibrate REPORT` ([`calibrate`]): a conformance run's observed error numbers
 //! folded into the spec.
 //!
@@ -8,12 +9,18 @@
 //!    silently get wrong, naming the operation or schema at fault;
 //! 2. [`adjust`] removes, in memory, the header parameters the client's hand layer adds once;
 //! 3. [`generate`] runs progenitor with deliberate settings and renders the code;
-//! 4. [`meta`] renders what the spec says beyond types and methods;
-//! 5. [`codegen`] writes the files, or with `--check` compares them.
+//! 4. [`constructors`] removes progenitor's `Client::new` and narrows `new_with_client` to the
+//!    crate: a client is made by `ClientBuilder`, which sets the redirect policy and TLS;
+//! 5. [`meta`] renders what the spec says beyond types and methods;
+//! 6. [`builders`] renders a constructor with the required fields and a setter per optional
+//!    field for every request body, so that no caller writes `field: None`;
+//! 7. [`codegen`] writes the files, or with `--check` compares them.
 
 pub mod adjust;
+pub mod builders;
 pub mod calibrate;
 pub mod codegen;
+pub mod constructors;
 pub mod generate;
 pub mod meta;
 pub mod spec;

@@ -156,8 +156,10 @@ fn error_code_tokens(codes: &[ErrorCodeEntry]) -> TokenStream {
         .collect();
     let count = Literal::usize_unsuffixed(codes.len());
     quote! {
-        /// Every error code the spec names (its root `x-vlens-error-codes` table).
+        /// Every error code the spec names (its root `x-vlens-error-codes` table). Non-exhaustive:
+        /// a spec update that adds a code is not a breaking change for callers.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum KnownErrorCode {
             #( #[doc = #docs] #variants, )*
         }
@@ -387,6 +389,12 @@ fn envelope_impl(types: &TypeSpace, name: &str) -> Result<TokenStream, String> {
             }),
         ),
     };
+    // Paged lists (`totalCount` beside `data`) report their count to the client's pager.
+    let total_count = fields.iter().any(|(n, _)| n == "total_count").then(|| {
+        quote! {
+            fn total_count(&self) -> Option<i64> { self.total_count.map(i64::from) }
+        }
+    });
     Ok(quote! {
         impl Envelope for #ident {
             type Data = #data_type;
@@ -394,6 +402,7 @@ fn envelope_impl(types: &TypeSpace, name: &str) -> Result<TokenStream, String> {
             fn error_message(&self) -> Option<&str> { self.error_message.as_deref() }
             fn error_descriptions(&self) -> &::serde_json::Value { &self.error_descriptions }
             fn into_data(self) -> Option<Self::Data> { #into_data }
+            #total_count
         }
     })
 }

@@ -21,6 +21,10 @@ pub const SPEC: &str = "openapi/vlens.yaml";
 pub const GENERATED_CLIENT: &str = "client/src/generated.rs";
 /// What the spec says beyond types and methods, relative to the workspace root.
 pub const GENERATED_SPEC_META: &str = "client/src/generated_spec.rs";
+/// Constructors and setters for request bodies, relative to the workspace root.
+pub const GENERATED_BUILDERS: &str = "client/src/generated_builders.rs";
+/// Every file codegen writes, in the order it writes them.
+pub const GENERATED_FILES: [&str; 3] = [GENERATED_CLIENT, GENERATED_SPEC_META, GENERATED_BUILDERS];
 
 impl Layout {
     /// A layout rooted at `root`.

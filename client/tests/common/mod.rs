@@ -16,7 +16,9 @@ use axum::response::Response;
 pub struct Recorded {
     pub method: Method,
     pub path: String,
+    pub query: String,
     pub headers: HeaderMap,
+    pub body: Vec<u8>,
 }
 
 /// A reply the server will give, in order; when the script runs out it answers `fallback`.
@@ -25,6 +27,10 @@ pub struct Scripted {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub body: String,
+    /// Sent in chunks without a Content-Length, so that only reading tells the size.
+    pub chunked: bool,
+    /// How long the server waits before answering.
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Scripted {
@@ -33,7 +39,30 @@ impl Scripted {
             status,
             headers: Vec::new(),
             body: body.to_string(),
+            chunked: false,
+            delay: None,
         }
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("location", location.to_string())],
+            body: String::new(),
+            chunked: false,
+            delay: None,
+        }
+    }
+
+    pub fn chunked(mut self) -> Self {
+        self.chunked = true;
+        self
+    }
+
+    pub fn delayed(mut self, delay: std::time::Duration) -> Self {
+        self.delay = Some(delay);
+        self
     }
 
     pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
@@ -85,6 +114,25 @@ impl MockServer {
         Self { url, shared }
     }
 
+    /// The same server over TLS, with the self-signed loopback certificate of
+    /// `tests/fixtures` (see [`loopback_certificate`]).
+    pub async fn start_tls() -> Self {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        let tcp = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+            .expect("bind");
+        let url = format!("https://{}", tcp.local_addr().expect("addr"));
+        let listener = TlsListener {
+            tcp,
+            acceptor: tls_acceptor(),
+        };
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { url, shared }
+    }
+
     pub fn script(&self, replies: impl IntoIterator<Item = Scripted>) {
         self.shared.lock().expect("lock").script.extend(replies);
     }
@@ -100,13 +148,18 @@ impl MockServer {
 
 async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let _ = to_bytes(body, usize::MAX).await;
+    let body = to_bytes(body, usize::MAX)
+        .await
+        .map(|bytes| bytes.to_vec())
+        .unwrap_or_default();
     let reply = {
         let mut shared = shared.lock().expect("lock");
         shared.recorded.push(Recorded {
             method: parts.method.clone(),
             path: parts.uri.path().to_string(),
+            query: parts.uri.query().unwrap_or_default().to_string(),
             headers: parts.headers.clone(),
+            body,
         });
         shared
             .script
@@ -114,13 +167,27 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, request: Request) -> R
             .or_else(|| shared.fallback.clone())
             .unwrap_or_else(empty_success)
     };
+    if let Some(delay) = reply.delay {
+        tokio::time::sleep(delay).await;
+    }
     let mut response = Response::builder()
         .status(StatusCode::from_u16(reply.status).expect("status"))
         .header("content-type", "application/json");
     for (name, value) in reply.headers {
         response = response.header(name, value);
     }
-    response.body(Body::from(reply.body)).expect("response")
+    let body = if reply.chunked {
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = reply
+            .body
+            .into_bytes()
+            .chunks(1024)
+            .map(|chunk| Ok(chunk.to_vec()))
+            .collect();
+        Body::from_stream(futures_util::stream::iter(chunks))
+    } else {
+        Body::from(reply.body)
+    };
+    response.body(body).expect("response")
 }
 
 /// Captures the client's `tracing` events while `run` executes on this thread (tokio's test
@@ -156,5 +223,54 @@ impl std::io::Write for LogWriter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// The loopback test certificate (for 127.0.0.1, self-signed, valid until 2126), for a client
+/// that must trust [`MockServer::start_tls`]. A committed pair rather than one made at run time:
+/// a certificate generator would be one more crate to build for one test.
+pub fn loopback_certificate() -> reqwest::Certificate {
+    reqwest::Certificate::from_pem(include_bytes!("../fixtures/loopback-cert.pem"))
+        .expect("the fixture certificate parses")
+}
+
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let certs = CertificateDer::pem_slice_iter(include_bytes!("../fixtures/loopback-cert.pem"))
+        .collect::<Result<Vec<_>, _>>()
+        .expect("certificate");
+    let key =
+        PrivateKeyDer::from_pem_slice(include_bytes!("../fixtures/loopback-key.pem")).expect("key");
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
     }
 }

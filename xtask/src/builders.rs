@@ -1,0 +1,214 @@
+//! `client/src/generated_builders.rs`: a constructor and setters for every request body.
+//!
+//! Request bodies are typify structs with public fields; written as struct literals, every
+//! optional field must be spelled out (`sms_providers: None,`). typify can generate struct
+//! builders, but progenitor turns them on only with `InterfaceStyle::Builder` (see
+//! [`crate::generate::settings`] for why the project keeps `Positional`), and they check required
+//! fields at run time. So this step adds, for each request-body struct and each struct inside one:
+//!
+//! - `Type::new(required…)`: the required fields as arguments (`impl Into<T>`), so a missing one is
+//!   a compile error, as with the positional methods; the optional ones start as `None`;
+//! - one method per optional field, named after it, taking the value without `Some`.
+//!
+//! The structs are read from progenitor's rendered output, so field names and types cannot
+//! drift from generated.rs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use serde_json::Value;
+use syn::{Attribute, Fields, GenericArgument, Item, ItemStruct, PathArguments, Type};
+
+use crate::spec::METHODS;
+
+/// The module of progenitor's output that holds the types.
+const TYPES_MODULE: &str = "types";
+
+/// The tokens of generated_builders.rs, or the problems found.
+pub fn tokens(spec: &Value, client: &syn::File) -> Result<TokenStream, Vec<String>> {
+    let structs = type_structs(client);
+    let mut problems = Vec::new();
+    let mut pending: Vec<String> = request_schemas(spec);
+    for name in &pending {
+        if !structs.contains_key(name) {
+            problems.push(format!(
+                "request body `{name}`: no generated struct of that name"
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    // Every struct reachable from a request body, in name order (stable output).
+    let mut chosen = BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        let Some(item) = structs.get(&name) else {
+            continue;
+        };
+        if !chosen.insert(name) {
+            continue;
+        }
+        if let Fields::Named(fields) = &item.fields {
+            for field in &fields.named {
+                pending.extend(
+                    idents_in(&field.ty)
+                        .into_iter()
+                        .filter(|ident| structs.contains_key(ident)),
+                );
+            }
+        }
+    }
+
+    let impls: Vec<TokenStream> = chosen
+        .iter()
+        .filter_map(|name| structs.get(name))
+        .filter_map(|item| constructor_and_setters(item))
+        .collect();
+    Ok(quote! {
+        #[allow(unused_imports)]
+        use crate::generated::types::*;
+
+        #(#impls)*
+    })
+}
+
+/// The component schemas named by `application/json` request bodies.
+fn request_schemas(spec: &Value) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    if let Some(paths) = spec.get("paths").and_then(Value::as_object) {
+        for item in paths.values() {
+            for method in METHODS {
+                if let Some(name) = item
+                    .get(method)
+                    .and_then(|op| op.pointer("/requestBody/content/application~1json/schema/$ref"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    names.insert(name.to_string());
+                }
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
+/// The structs of the generated `types` module, by name.
+fn type_structs(client: &syn::File) -> BTreeMap<String, &ItemStruct> {
+    let mut out = BTreeMap::new();
+    for item in &client.items {
+        let Item::Mod(module) = item else { continue };
+        if module.ident != TYPES_MODULE {
+            continue;
+        }
+        for inner in module.content.iter().flat_map(|(_, items)| items) {
+            if let Item::Struct(item) = inner {
+                out.insert(item.ident.to_string(), item);
+            }
+        }
+    }
+    out
+}
+
+/// Every identifier in a type (`Option<Vec<GeoLocation>>` → Option, Vec, GeoLocation).
+fn idents_in(ty: &Type) -> Vec<String> {
+    ty.to_token_stream()
+        .to_string()
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|word| !word.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `T` of an `Option<T>` field type.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(inner) => Some(inner),
+        _ => None,
+    }
+}
+
+/// Whether serde fills the field when absent (`#[serde(default)]`), which makes it optional.
+fn has_serde_default(attrs: &[Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        attr.path().is_ident("serde")
+            && attr
+                .to_token_stream()
+                .to_string()
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| word == "default")
+    })
+}
+
+fn doc_attrs(attrs: &[Attribute]) -> Vec<&Attribute> {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .collect()
+}
+
+fn constructor_and_setters(item: &ItemStruct) -> Option<TokenStream> {
+    let Fields::Named(fields) = &item.fields else {
+        return None;
+    };
+    let name = &item.ident;
+    let mut params = Vec::new();
+    let mut inits = Vec::new();
+    let mut setters = Vec::new();
+    for field in &fields.named {
+        let ident = field.ident.as_ref()?;
+        let ty = &field.ty;
+        let mut docs: Vec<TokenStream> = doc_attrs(&field.attrs)
+            .into_iter()
+            .map(ToTokens::to_token_stream)
+            .collect();
+        if docs.is_empty() {
+            let doc = format!("Sets `{ident}`.");
+            docs.push(quote!(#[doc = #doc]));
+        }
+        if let Some(inner) = option_inner(ty) {
+            inits.push(quote!(#ident: None));
+            setters.push(quote! {
+                #(#docs)*
+                pub fn #ident(mut self, value: impl Into<#inner>) -> Self {
+                    self.#ident = Some(value.into());
+                    self
+                }
+            });
+        } else if has_serde_default(&field.attrs) {
+            inits.push(quote!(#ident: Default::default()));
+            setters.push(quote! {
+                #(#docs)*
+                pub fn #ident(mut self, value: impl Into<#ty>) -> Self {
+                    self.#ident = value.into();
+                    self
+                }
+            });
+        } else {
+            params.push(quote!(#ident: impl Into<#ty>));
+            inits.push(quote!(#ident: #ident.into()));
+        }
+    }
+    let new_doc = format!(
+        "A `{name}` from its required fields; the optional ones start as `None` and are set with \
+         the methods named after them."
+    );
+    Some(quote! {
+        impl #name {
+            #[doc = #new_doc]
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
+            }
+            #(#setters)*
+        }
+    })
+}
