@@ -6,6 +6,14 @@
 /// The mean Earth radius (IUGG), in km.
 const EARTH_RADIUS_KM: f64 = 6371.0088;
 
+/// Whether a distance is "more than 80 km" from the reference point. Compared in whole metres
+/// (the spec's decision): a GPS fix is not finer, and it keeps a point placed at exactly 80 km
+/// within range on every bearing, where the last bits of a floating-point computation would
+/// otherwise put some 80 km points 6 picometres beyond.
+pub fn beyond_activation_distance(distance_km: f64) -> bool {
+    (distance_km * 1000.0).round() > crate::defaults::MAX_ACTIVATION_DISTANCE_KM * 1000.0
+}
+
 /// The great-circle (haversine) distance between two points, in km.
 pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
@@ -45,6 +53,18 @@ mod tests {
             let (lat, lon) = destination_point(30.0444, 31.2357, bearing, 79.0);
             let d = distance_km(30.0444, 31.2357, lat, lon);
             assert!((d - 79.0).abs() < 1e-6, "{bearing}: {d}");
+        }
+    }
+
+    #[test]
+    fn exactly_80_km_is_within_on_every_bearing_and_a_metre_more_is_not() {
+        for bearing in 0..360 {
+            let (lat, lon) = destination_point(30.0444, 31.2357, f64::from(bearing), 80.0);
+            let d = distance_km(30.0444, 31.2357, lat, lon);
+            assert!(!beyond_activation_distance(d), "{bearing}: {d}");
+            let (lat, lon) = destination_point(30.0444, 31.2357, f64::from(bearing), 80.001);
+            let d = distance_km(30.0444, 31.2357, lat, lon);
+            assert!(beyond_activation_distance(d), "{bearing}: {d}");
         }
     }
 

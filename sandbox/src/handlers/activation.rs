@@ -11,9 +11,9 @@ use vlens_client::types::{self, RequestStatus};
 
 use super::views;
 use crate::catalogue;
-use crate::defaults::MAX_ACTIVATION_DISTANCE_KM;
+
 use crate::error::{ApiError, ApiResult};
-use crate::geo::distance_km;
+use crate::geo::{beyond_activation_distance, distance_km};
 use crate::http::extract::{BaseUrl, JsonBody, UserCaller};
 use crate::http::reply::ok;
 use crate::images;
@@ -66,7 +66,7 @@ pub async fn request_otp(
                     here.latitude,
                     here.longitude,
                 );
-                if distance > MAX_ACTIVATION_DISTANCE_KM {
+                if beyond_activation_distance(distance) {
                     return Err(KnownErrorCode::LocationRevalidationRequired.into());
                 }
             }
