@@ -47,11 +47,12 @@ impl Options {
     /// The suite of this crate as the environment describes it: `VLENS_BASE_URL`,
     /// `VLENS_TARGET_PROFILE`, `VLENS_CASES_DIR`, `VLENS_ALLOW_WAIT`, the credentials.
     pub fn from_env() -> Options {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|value| !value.trim().is_empty())
-        };
+        Options::from_vars(&|name| std::env::var(name).ok())
+    }
+
+    /// [`Options::from_env`] with the variables `var` gives (a test's).
+    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Options {
+        let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
         let mut options = Options::default_suite(var(env::BASE_URL));
         options.profile = var(env::TARGET_PROFILE).map(PathBuf::from);
         if let Some(cases) = var(env::CASES_DIR) {
@@ -372,4 +373,31 @@ fn trials(
         ));
     }
     trials
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_entry_point_honours_every_variable() {
+        let vars = |name: &str| match name {
+            "VLENS_CASES_DIR" => Some("/elsewhere/cases".to_owned()),
+            "VLENS_TARGET_PROFILE" => Some("staging.toml".to_owned()),
+            "VLENS_ALLOW_WAIT" => Some("1".to_owned()),
+            "VLENS_BASE_URL" => Some("  ".to_owned()),
+            _ => None,
+        };
+        let options = Options::from_vars(&vars);
+        assert_eq!(options.cases_dir, PathBuf::from("/elsewhere/cases"));
+        assert!(
+            !options.coverage_trials,
+            "another directory is not the suite"
+        );
+        assert_eq!(options.profile, Some(PathBuf::from("staging.toml")));
+        assert!(options.allow_wait);
+        assert_eq!(options.base_url, None, "a blank variable is unset");
+        let plain = Options::from_vars(&|_| None);
+        assert!(plain.cases_dir.ends_with("conformance/cases") && plain.coverage_trials);
+    }
 }

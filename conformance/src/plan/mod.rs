@@ -16,6 +16,8 @@ use crate::target::{OtpSource, Portal, Target, WAIT_MARGIN};
 use crate::template::functions::Documents;
 
 mod messages;
+#[cfg(test)]
+mod tests;
 
 pub use messages::{MessagePlan, Verdict};
 
