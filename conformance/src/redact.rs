@@ -6,40 +6,125 @@
 //! is shown; and anything shaped like a JWT, and the value of a `SecurityHash=` query parameter,
 //! are replaced in any text, so a token or link the harness never saw still does not leak.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use regex::Regex;
 use serde_json::Value;
 
-/// JSON member names whose values are secrets.
-const SECRET_KEYS: &[&str] = &[
-    "accesstoken",
-    "refreshtoken",
-    "encryptedaccesstoken",
-    "newrefreshtoken",
-    "idtoken",
-    "token",
-    "password",
-    "adminpassword",
-    "apikey",
-    "code",
-    "otp",
-    "otpcode",
-    "phonenumberotp",
-    "emailotp",
-    "securityhash",
-];
+/// The names of the members that hold a secret: every property the specs mark
+/// `x-vlens-secret` (passwords, OTP codes, tokens, ApiKeys — the spec decides), lower-cased.
+/// `data` is left out: an envelope whose whole `data` is a secret (an invitation token) is
+/// registered by the runner from its operation, not by a name every reply has.
+static SECRET_NAMES: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
+    let mut names = BTreeSet::new();
+    for spec in [vlens_openapi::vlens(), vlens_openapi::sandbox_control()] {
+        collect_secret_names(spec.document(), None, &mut names);
+    }
+    names.remove("data");
+    names
+});
 
-/// Whether a JSON member of this name holds a secret.
+fn collect_secret_names(value: &Value, key: Option<&str>, names: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("x-vlens-secret") == Some(&Value::Bool(true))
+                && let Some(key) = key
+            {
+                names.insert(key.to_ascii_lowercase());
+            }
+            for (child, member) in map {
+                collect_secret_names(member, Some(child), names);
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| collect_secret_names(item, key, names)),
+        _ => {}
+    }
+}
+
+/// The operations whose whole `data` is a secret (`x-vlens-secret` on their reply's `data`):
+/// a session or invitation token, a link that carries a SecurityHash.
+static SECRET_DATA_OPERATIONS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
+    let spec = vlens_openapi::vlens();
+    spec.operations()
+        .iter()
+        .filter(|op| {
+            op.response_for_status(200)
+                .and_then(|response| response.schema.as_ref())
+                .is_some_and(|schema| data_is_secret(spec.document(), schema, 0))
+        })
+        .map(|op| op.id.clone())
+        .collect()
+});
+
+/// Whether a reply schema's `data` is marked secret, through `$ref`s and `allOf`.
+fn data_is_secret(document: &Value, schema: &Value, depth: usize) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    if let Some(target) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| reference.split_once('#'))
+        .and_then(|(_, pointer)| document.pointer(pointer))
+    {
+        return data_is_secret(document, target, depth + 1);
+    }
+    let marked = schema.pointer("/properties/data/x-vlens-secret") == Some(&Value::Bool(true));
+    marked
+        || schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|parts| {
+                parts
+                    .iter()
+                    .any(|part| data_is_secret(document, part, depth + 1))
+            })
+}
+
+/// Whether operation `id`'s whole `data` is a secret.
+pub fn is_secret_data(id: &str) -> bool {
+    SECRET_DATA_OPERATIONS.contains(id)
+}
+
+/// Whether a JSON member of this name holds a secret (the specs' `x-vlens-secret` names, and
+/// `SecurityHash`, which travels as a query parameter).
 pub fn is_secret_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
-    SECRET_KEYS.contains(&lower.as_str())
+    lower == "securityhash" || SECRET_NAMES.contains(&lower)
 }
 
 /// Whether the last token of a JSON pointer names a secret.
 pub fn is_secret_pointer(pointer: &str) -> bool {
     pointer.rsplit('/').next().is_some_and(is_secret_key)
+}
+
+/// Whether `value`, found at a member called `key`, has the shape of that kind of secret: an
+/// OTP is 4 to 10 digits, a token is long, anything else at least 8 characters and not a plain
+/// word. A validation error's `"code": "required"` is not a secret, and registering it would
+/// garble every message that says "required".
+pub fn has_secret_shape(key: &str, value: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    if lower.contains("otp") || lower == "code" {
+        (4..=10).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit())
+    } else if lower.contains("token") {
+        value.len() >= 16
+    } else if lower.contains("password") {
+        value.len() >= 6
+    } else {
+        value.len() >= 8 && !value.bytes().all(|b| b.is_ascii_lowercase())
+    }
+}
+
+/// Whether a member holds a secret: a secret's name and a secret's shape.
+pub fn is_secret_member(key: &str, value: &Value) -> bool {
+    is_secret_key(key)
+        && value
+            .as_str()
+            .is_some_and(|text| has_secret_shape(key, text))
 }
 
 static JWT: LazyLock<Option<Regex>> =
@@ -113,11 +198,12 @@ impl Secrets {
         }
     }
 
-    /// Registers every secret-named string member of a JSON value, and the SecurityHash of
-    /// every URL in its strings (so that the bare hash is redacted too, wherever it appears).
+    /// Registers every member of a JSON value that holds a secret (its name and its shape say
+    /// so), and the SecurityHash of every URL in its strings (so that the bare hash is
+    /// redacted too, wherever it appears).
     pub fn add_from_json(&self, value: &Value) {
         walk_members(value, &mut |key, member| {
-            if is_secret_key(key)
+            if is_secret_member(key, member)
                 && let Some(text) = member.as_str()
             {
                 self.add(text, label_for(key));
@@ -151,7 +237,8 @@ impl Secrets {
             .clone()
     }
 
-    /// The text with every known secret and every JWT-shaped string replaced.
+    /// The text with every known secret — as it is, JSON-escaped or percent-encoded — and
+    /// every JWT-shaped string replaced.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for (value, label) in self
@@ -160,8 +247,10 @@ impl Secrets {
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
         {
-            if out.contains(value.as_str()) {
-                out = out.replace(value.as_str(), &format!("[REDACTED {label}]"));
+            for form in encodings(value) {
+                if out.contains(form.as_str()) {
+                    out = out.replace(form.as_str(), &format!("[REDACTED {label}]"));
+                }
             }
         }
         if let Some(jwt) = JWT.as_ref() {
@@ -176,6 +265,30 @@ impl Secrets {
         mask_secret_members(&mut copy);
         self.redact(&copy.to_string())
     }
+}
+
+/// A secret as it may appear in text: itself, JSON-escaped (inside a JSON string), and
+/// percent-encoded (in a URL or a form), longest first.
+fn encodings(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned()];
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let escaped = json
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or(value);
+    let encoded = percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    for form in [
+        escaped.to_owned(),
+        encoded.clone(),
+        encoded.replace("%20", "+"),
+    ] {
+        if !forms.contains(&form) {
+            forms.push(form);
+        }
+    }
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms
 }
 
 fn label_for(key: &str) -> &'static str {
@@ -193,12 +306,12 @@ fn label_for(key: &str) -> &'static str {
     }
 }
 
-/// Replaces the values of secret-named members with `"[REDACTED <label>]"`.
+/// Replaces the values of members that hold a secret with `"[REDACTED <label>]"`.
 pub fn mask_secret_members(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, member) in map.iter_mut() {
-                if is_secret_key(key) && !member.is_null() {
+                if is_secret_member(key, member) {
                     *member = Value::String(format!("[REDACTED {}]", label_for(key)));
                 } else {
                     mask_secret_members(member);
@@ -242,16 +355,64 @@ mod tests {
     fn known_values_members_and_jwts_are_redacted() {
         let secrets = Secrets::default();
         secrets.add("sandbox-api-key", "api-key");
-        secrets.add_from_json(&json!({"data": {"code": "123456", "accessToken": "abc.def"}}));
+        secrets.add_from_json(
+            &json!({"data": {"code": "123456", "accessToken": "abc.def.opaque-token-value"}}),
+        );
         let text = "key sandbox-api-key code 123456 jwt eyJhbGciOi.eyJzdWIiOi.sig";
         let redacted = secrets.redact(text);
         assert!(!redacted.contains("sandbox-api-key"));
         assert!(!redacted.contains("123456"));
         assert!(!redacted.contains("eyJ"));
         assert!(redacted.contains("[REDACTED api-key]"));
-        let shown = secrets.redact_json(&json!({"refreshToken": "r-secret-value", "n": 1}));
-        assert!(!shown.contains("r-secret-value"), "{shown}");
+        let shown = secrets.redact_json(&json!({"refreshToken": "r-secret-refresh-value", "n": 1}));
+        assert!(!shown.contains("r-secret-refresh-value"), "{shown}");
         assert!(format!("{secrets:?}").contains("3 redacted"));
+    }
+
+    #[test]
+    fn secrets_are_found_json_escaped_and_percent_encoded() {
+        let secrets = Secrets::default();
+        secrets.add(r#"Canary"Key\Secret-42"#, "api-key");
+        secrets.add("pass word&more=1", "password");
+        for text in [
+            r#"{"key":"Canary\"Key\\Secret-42"}"#.to_owned(),
+            "u?k=Canary%22Key%5CSecret%2D42".to_owned(),
+            "form: pass+word%26more%3D1".to_owned(),
+            "u?p=pass%20word%26more%3D1".to_owned(),
+        ] {
+            let shown = secrets.redact(&text);
+            assert!(
+                !shown.contains("Canary") && !shown.contains("more"),
+                "{text} -> {shown}"
+            );
+            assert!(shown.contains("[REDACTED"), "{text} -> {shown}");
+        }
+    }
+
+    #[test]
+    fn only_values_shaped_like_secrets_are_registered() {
+        let secrets = Secrets::default();
+        // What a validating proxy answers: a "code" that is a word, not an OTP.
+        secrets.add_from_json(&json!({"validation": [{"code": "required", "field": "x"}]}));
+        secrets.add_from_json(
+            &json!({"data": {"code": "OK", "otpCode": "12", "accessToken": "short"}}),
+        );
+        assert!(secrets.values().is_empty(), "{:?}", secrets.values());
+        let message = "\"error_code\" is a required property";
+        assert_eq!(secrets.redact(message), message);
+        let shown = secrets.redact_json(&json!({"validation": [{"code": "required"}]}));
+        assert!(shown.contains("required"), "{shown}");
+        // The real things still are.
+        secrets.add_from_json(
+            &json!({"data": {"code": "482913", "phoneNumberOtp": "0042", "password": "Pw-1234"}}),
+        );
+        let values: Vec<String> = secrets.values().into_iter().map(|(v, _)| v).collect();
+        for expected in ["482913", "0042", "Pw-1234"] {
+            assert!(
+                values.iter().any(|v| v == expected),
+                "{expected}: {values:?}"
+            );
+        }
     }
 
     #[test]
@@ -287,6 +448,18 @@ mod tests {
             url_for_display(&link),
             "http://h/sign?RequestId=[…]&SecurityHash=[…]&x=[…]"
         );
+    }
+
+    #[test]
+    fn operations_whose_data_is_a_secret_are_known_from_the_spec() {
+        for id in [
+            "create-invitation",
+            "create-auth-session",
+            "generate-sign-contract-link",
+        ] {
+            assert!(is_secret_data(id), "{id}");
+        }
+        assert!(!is_secret_data("check-eligibility"));
     }
 
     #[test]

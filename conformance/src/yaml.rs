@@ -213,12 +213,26 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
+/// How deep a case file may nest: real cases nest about eight deep; the limit keeps the
+/// parser's and the reader's recursion far from the stack's end (a debug build's test thread
+/// overflowed at 65 levels of flow mappings).
+pub const MAX_DEPTH: usize = 32;
+/// How many nodes one case file may have (an alias bomb expands to millions).
+pub const MAX_NODES: usize = 20_000;
+
 /// Parses a YAML document into positioned nodes; an empty document is `Null`.
 pub fn parse(text: &str) -> Result<Node, Problem> {
     if text.trim().is_empty() {
         return Ok(Node::new(NodeValue::Null));
     }
-    serde_saphyr::from_str::<Node>(text).map_err(|error| {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = MAX_DEPTH;
+    budget.flow_nesting_limit = MAX_DEPTH;
+    budget.max_nodes = MAX_NODES;
+    budget.max_aliases = 1_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|error| {
         let at = error
             .location()
             .map(|location| Pos {
@@ -226,8 +240,25 @@ pub fn parse(text: &str) -> Result<Node, Problem> {
                 column: location.column(),
             })
             .unwrap_or_default();
-        Problem::new(at, first_line(&error.to_string()))
+        Problem::new(at, plain(&first_line(&error.to_string())))
     })
+}
+
+/// serde-saphyr words a breached budget as its Debug output (`budget breached: Depth { depth:
+/// 33 }`), and the source of its error is not public: the usual breaches in words.
+fn plain(message: &str) -> String {
+    let Some(breach) = message.strip_prefix("budget breached: ") else {
+        return message.to_owned();
+    };
+    let kind = breach.split([' ', '{']).next().unwrap_or(breach);
+    match kind {
+        "Depth" => format!("the case nests more than {MAX_DEPTH} levels deep"),
+        "Nodes" | "Events" => {
+            format!("the case has more than {MAX_NODES} values (aliases that expand into more?)")
+        }
+        "Aliases" | "AliasAnchorRatio" => "the case uses too many aliases (`*name`)".to_owned(),
+        _ => "the case is too large for a case file".to_owned(),
+    }
 }
 
 /// serde-saphyr's messages may carry a rendered snippet after the first line; the position is
@@ -293,5 +324,31 @@ mod tests {
     #[test]
     fn empty_text_is_null() {
         assert_eq!(parse("  \n").unwrap().value, NodeValue::Null);
+    }
+
+    #[test]
+    fn deep_nesting_and_alias_bombs_are_problems_not_crashes() {
+        // Deep flow mappings overflowed a test thread's stack before the budget stopped them.
+        let deep = format!("a: {}1{}", "{b: ".repeat(3000), "}".repeat(3000));
+        let problem = parse(&deep).unwrap_err();
+        assert!(
+            problem.message.contains("more than 32 levels"),
+            "{problem:?}"
+        );
+        let deep = format!("a: {}1{}", "[".repeat(3000), "]".repeat(3000));
+        assert!(parse(&deep).is_err());
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 0..8 {
+            let name = (b'b' + level) as char;
+            let previous = (b'a' + level) as char;
+            bomb.push_str(&format!(
+                "{name}: &{name} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"
+            ));
+        }
+        let problem = parse(&bomb).unwrap_err();
+        assert!(
+            !problem.message.contains("Nodes {"),
+            "plain words: {problem:?}"
+        );
     }
 }

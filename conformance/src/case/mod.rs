@@ -34,6 +34,8 @@ pub struct Case {
     pub steps: Vec<Step>,
     /// How long the case may run (its waits come on top), when it says.
     pub timeout: Option<Duration>,
+    /// Environment variables whose values may be shown (every other `env.NAME` is a secret).
+    pub public_env: Vec<String>,
 }
 
 /// How long a case may run unless it says (`timeout:`); its waits come on top.

@@ -165,6 +165,7 @@ impl Reader {
                 "vars",
                 "steps",
                 "timeout",
+                "public_env",
             ],
         )?;
         let name = match fields.get("name") {
@@ -209,6 +210,20 @@ impl Reader {
             }
         };
         let timeout = fields.get("timeout").and_then(|node| self.timeout(node));
+        let public_env = match fields.get("public_env").map(|node| (node, &node.value)) {
+            None => Vec::new(),
+            Some((_, NodeValue::Seq(items))) => items
+                .iter()
+                .filter_map(|item| self.string(item, "a `public_env` name"))
+                .collect(),
+            Some((node, _)) => {
+                self.problem(
+                    node.at,
+                    "`public_env` is a list of environment variable names".to_owned(),
+                );
+                Vec::new()
+            }
+        };
         let case = Case {
             name: name?,
             description,
@@ -217,6 +232,7 @@ impl Reader {
             vars,
             steps,
             timeout,
+            public_env,
         };
         self.check_names(&case);
         Some(case)

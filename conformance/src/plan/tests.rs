@@ -56,6 +56,7 @@ fn staging(change: impl FnOnce(&mut Profile)) -> Target {
             access_token_lifetime: Some(Duration::from_secs(86_400)),
         },
         identity: None,
+        fetch_origins: Vec::new(),
         users: vec![
             user("+201555000001", false),
             user("+201555000002", false),

@@ -182,6 +182,16 @@ async fn run_http_step(
             .map_err(|message| format!("{title}: no reply: {message}\n"))?;
         if let Some(json) = &reply.json {
             state.secrets.add_from_json(json);
+            if let Some((_, id)) = &request.operation
+                && crate::redact::is_secret_data(id)
+                && let Some(data) = json.get("data").and_then(Value::as_str)
+                // A link's secret is its SecurityHash, registered on its own: the rest of the
+                // link is worth showing.
+                && data.len() >= 16
+                && !data.contains("://")
+            {
+                state.secrets.add(data, "token");
+            }
         }
         let mut findings = verify::check_reply(http, &request, &reply, &state.target.base_url);
         let (expected, observed) = verify::expect::check(

@@ -14,6 +14,9 @@ use crate::http::Request;
 use crate::run::state::State;
 use crate::template::value_text;
 
+/// The largest request body a step sends (a PayloadTooLarge case sends about 7 MB).
+pub const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024 * 1024;
+
 /// The request of an HTTP step, or why it cannot be sent.
 pub(crate) fn build(state: &State<'_>, step: &HttpStep) -> Result<Request, String> {
     let (spec_kind, operation_id) = match &step.action {
@@ -103,6 +106,12 @@ pub(crate) fn build(state: &State<'_>, step: &HttpStep) -> Result<Request, Strin
                 ));
             }
             let bytes = value.to_string().into_bytes();
+            if bytes.len() > MAX_REQUEST_BODY_BYTES {
+                return Err(format!(
+                    "the body is {} bytes, over the limit of {MAX_REQUEST_BODY_BYTES}",
+                    bytes.len()
+                ));
+            }
             json_body = Some(value);
             Some((content_type, bytes))
         }
@@ -147,6 +156,13 @@ fn fetch(
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(format!(
             "`fetch` needs an absolute http(s) URL, got `{}`",
+            crate::redact::url_for_display(&url)
+        ));
+    }
+    if !state.target.may_fetch(&url) {
+        return Err(format!(
+            "`fetch` of `{}` refused: it is outside the target's origin (and the profile's \
+             `fetch_origins`)",
             crate::redact::url_for_display(&url)
         ));
     }

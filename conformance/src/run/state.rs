@@ -54,6 +54,16 @@ impl Scope for State<'_> {
     fn generators(&self) -> &Generators {
         &self.target.generators
     }
+
+    /// An environment value is a secret (a key, a password) unless the case lists it in
+    /// `public_env`.
+    fn env_var(&self, name: &str) -> Option<String> {
+        let value = std::env::var(name).ok()?;
+        if !self.case.public_env.iter().any(|public| public == name) {
+            self.secrets.add(&value, "env");
+        }
+        Some(value)
+    }
 }
 
 impl State<'_> {

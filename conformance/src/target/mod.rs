@@ -126,6 +126,8 @@ pub struct Target {
     pub portal: Portal,
     /// Waits and lifetimes.
     pub time: TimePolicy,
+    /// Origins besides the target's own that `fetch` may GET (a CDN that serves contracts).
+    pub fetch_origins: Vec<String>,
     /// The target's own secrets (keys, passwords), shared by every case.
     pub secrets: Secrets,
     /// The HTTP client.
@@ -176,6 +178,19 @@ impl Target {
     /// Whether `/__sandbox/...` works (fixtures, OTP outbox, clock, status changes).
     pub fn has_control_api(&self) -> bool {
         matches!(self.kind, TargetKind::Embedded | TargetKind::SandboxAt)
+    }
+
+    /// Whether a `fetch` step may GET `url`: the target's own origin, or one the profile
+    /// allows. A reply cannot send the harness to any host it likes.
+    pub fn may_fetch(&self, url: &str) -> bool {
+        let Some(origin) = origin_of(url) else {
+            return false;
+        };
+        origin_of(&self.base_url).as_deref() == Some(origin.as_str())
+            || self
+                .fetch_origins
+                .iter()
+                .any(|allowed| origin_of(allowed).as_deref() == Some(origin.as_str()))
     }
 
     /// The credentials of a tenant, when the target has it.
@@ -287,6 +302,7 @@ impl Target {
                 .clone()
                 .map_or(OtpSource::None, OtpSource::Command),
             portal: profile.portal.clone().map_or(Portal::None, Portal::Command),
+            fetch_origins: profile.fetch_origins.clone(),
             time: TimePolicy {
                 clock: false,
                 allow_wait: false,
@@ -300,6 +316,17 @@ impl Target {
             _sandbox: None,
         })
     }
+}
+
+/// `scheme://host:port` of a URL, the port spelled out.
+fn origin_of(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    Some(format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str()?.to_ascii_lowercase(),
+        url.port_or_known_default()?
+    ))
 }
 
 /// Where the pool's lock files live: one directory per target name, shared by every process
@@ -416,6 +443,7 @@ fn sandbox_target(
         otp: OtpSource::ControlApi,
         portal: Portal::ControlApi,
         time: TimePolicy::sandbox(),
+        fetch_origins: Vec::new(),
         secrets,
         http: http_client()?,
         _sandbox: None,
@@ -488,6 +516,7 @@ fn remote_from_env(base_url: String, settings: &Settings) -> Result<Target, Targ
         },
         otp: OtpSource::None,
         portal: Portal::None,
+        fetch_origins: Vec::new(),
         time: TimePolicy {
             clock: false,
             allow_wait: false,
@@ -541,6 +570,19 @@ mod tests {
         };
         let shown = format!("{credentials:?}");
         assert!(!shown.contains("canary"), "{shown}");
+    }
+
+    #[test]
+    fn fetch_stays_on_the_target_and_the_origins_it_allows() {
+        let mut target = Target::embedded_unstarted().unwrap();
+        target.base_url = "http://127.0.0.1:5555".to_owned();
+        target.fetch_origins = vec!["https://cdn.vlenseg.com".to_owned()];
+        assert!(target.may_fetch("http://127.0.0.1:5555/sign?SecurityHash=x"));
+        assert!(target.may_fetch("https://CDN.vlenseg.com:443/contracts/1.pdf"));
+        assert!(!target.may_fetch("http://127.0.0.1:5556/sign"));
+        assert!(!target.may_fetch("https://127.0.0.1:5555/sign"));
+        assert!(!target.may_fetch("https://evil.example/x"));
+        assert!(!target.may_fetch("not a url"));
     }
 
     #[test]

@@ -148,7 +148,16 @@ pub fn call(function: &str, args: &[Arg], generators: &Generators) -> Result<Val
         ("image", [seed, size]) => Ok(json!(
             STANDARD.encode(png(count_arg(seed)?, byte_size(size)?)?)
         )),
-        ("base64", [text]) => Ok(json!(STANDARD.encode(text_arg(text).as_bytes()))),
+        ("base64", [text]) => {
+            let text = text_arg(text);
+            if text.len() > MAX_IMAGE_BYTES {
+                return Err(format!(
+                    "base64 of {} bytes is over the limit of {MAX_IMAGE_BYTES}",
+                    text.len()
+                ));
+            }
+            Ok(json!(STANDARD.encode(text.as_bytes())))
+        }
         ("wrong_code", [code]) => Ok(json!(wrong_code(&text_arg(code)))),
         ("tamper", [text]) => Ok(json!(tamper(&text_arg(text)))),
         ("query_param", [url, name]) => {
@@ -195,6 +204,20 @@ fn value_arg(arg: &Arg) -> Result<Value, String> {
     }
 }
 
+/// An argument as an error message may show it: a number the case wrote as it is, any other
+/// value by its kind only — it may come from a variable or the environment, and be a secret.
+fn shown(arg: &Arg) -> String {
+    match arg {
+        Arg::Quantity(number, unit) => format!("`{number}{unit}`"),
+        Arg::Value(Value::Number(number)) => format!("`{number}`"),
+        Arg::Value(Value::String(_)) => "a string".to_owned(),
+        Arg::Value(Value::Null) => "null".to_owned(),
+        Arg::Value(Value::Bool(_)) => "a boolean".to_owned(),
+        Arg::Value(Value::Array(_)) => "a list".to_owned(),
+        Arg::Value(Value::Object(_)) => "an object".to_owned(),
+    }
+}
+
 fn text_arg(arg: &Arg) -> String {
     match arg {
         Arg::Value(value) => value_text(value),
@@ -213,14 +236,17 @@ fn count_arg(arg: &Arg) -> Result<usize, String> {
             .as_u64()
             .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| format!("`{number}` is not a count")),
-        other => Err(format!("`{other}` is not a count")),
+        other => Err(format!("{} is not a count", shown(other))),
     }
 }
 
 /// A signed duration in milliseconds (`-10min`, `+1h`, `300s`).
 fn signed_duration(arg: &Arg) -> Result<i64, String> {
     let Arg::Quantity(number, unit) = arg else {
-        return Err(format!("`{arg}` is not a duration such as -10min or 300s"));
+        return Err(format!(
+            "{} is not a duration such as -10min or 300s",
+            shown(arg)
+        ));
     };
     let factor = match unit.as_str() {
         "ms" => 1.0,
@@ -228,7 +254,12 @@ fn signed_duration(arg: &Arg) -> Result<i64, String> {
         "min" => 60_000.0,
         "h" => 3_600_000.0,
         "d" => 86_400_000.0,
-        _ => return Err(format!("`{arg}` is not a duration (ms, s, min, h, d)")),
+        _ => {
+            return Err(format!(
+                "{} is not a duration (ms, s, min, h, d)",
+                shown(arg)
+            ));
+        }
     };
     Ok((number * factor).round() as i64)
 }
@@ -251,7 +282,8 @@ fn distance_km(arg: &Arg) -> Result<f64, String> {
     match arg {
         Arg::Quantity(number, unit) if unit == "km" => Ok(*number),
         other => Err(format!(
-            "`{other}` is not a distance in km (write it as 81km)"
+            "{} is not a distance in km (write it as 81km)",
+            shown(other)
         )),
     }
 }
@@ -262,13 +294,16 @@ fn degrees(arg: &Arg) -> Result<f64, String> {
         Arg::Value(Value::Number(number)) => number
             .as_f64()
             .ok_or_else(|| "the bearing is not a number".to_owned()),
-        other => Err(format!("`{other}` is not a bearing in degrees")),
+        other => Err(format!("{} is not a bearing in degrees", shown(other))),
     }
 }
 
 fn point_arg(arg: &Arg) -> Result<(f64, f64), String> {
     let Arg::Value(value) = arg else {
-        return Err(format!("`{arg}` is not a point {{latitude, longitude}}"));
+        return Err(format!(
+            "{} is not a point {{latitude, longitude}}",
+            shown(arg)
+        ));
     };
     let coordinate = |key: &str| value.get(key).and_then(Value::as_f64);
     match (coordinate("latitude"), coordinate("longitude")) {
@@ -306,13 +341,13 @@ pub fn great_circle_km(a: (f64, f64), b: (f64, f64)) -> f64 {
 
 fn byte_size(arg: &Arg) -> Result<usize, String> {
     let Arg::Quantity(number, unit) = arg else {
-        return Err(format!("`{arg}` is not a size such as 600kb"));
+        return Err(format!("{} is not a size such as 600kb", shown(arg)));
     };
     let factor = match unit.as_str() {
         "b" | "" => 1.0,
         "kb" => 1_000.0,
         "mb" => 1_000_000.0,
-        _ => return Err(format!("`{arg}` is not a size (b, kb, mb)")),
+        _ => return Err(format!("{} is not a size (b, kb, mb)", shown(arg))),
     };
     let bytes = (number * factor).round();
     if !(0.0..=MAX_IMAGE_BYTES as f64).contains(&bytes) {

@@ -170,6 +170,12 @@ pub trait Scope {
 
     /// How `phone()`, `email()`, `id_front()` and `face(n)` make their values.
     fn generators(&self) -> &Generators;
+
+    /// The value of `env.NAME` (a case run registers it as a secret unless the case says it is
+    /// public).
+    fn env_var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
 }
 
 impl Template {
@@ -340,9 +346,10 @@ impl Expr {
                 let [Segment::Key(variable)] = segments.as_slice() else {
                     return Err(error("write environment values as `env.NAME`"));
                 };
-                std::env::var(variable)
+                scope
+                    .env_var(variable)
                     .map(Value::String)
-                    .map_err(|_| error(format!("environment variable `{variable}` is not set")))
+                    .ok_or_else(|| error(format!("environment variable `{variable}` is not set")))
             }
             Expr::Path(name, segments) => {
                 let mut value = scope

@@ -4,9 +4,14 @@
 
 use super::{Expr, FUNCTIONS, Segment, TemplateError, error, functions};
 
+/// How deep calls may nest (`f(g(h(x)))` is 3): far beyond any real case, and shallow enough
+/// that neither parsing nor evaluating can exhaust the stack.
+pub const MAX_NESTING: usize = 32;
+
 pub(super) struct Parser<'s> {
     source: &'s str,
     position: usize,
+    depth: usize,
 }
 
 impl<'s> Parser<'s> {
@@ -14,6 +19,7 @@ impl<'s> Parser<'s> {
         Parser {
             source,
             position: 0,
+            depth: 0,
         }
     }
 
@@ -109,6 +115,10 @@ impl<'s> Parser<'s> {
                     known.join(", ")
                 )));
             };
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(error(format!("calls nest more than {MAX_NESTING} deep")));
+            }
             let mut args = Vec::new();
             self.skip_spaces();
             if self.peek() == Some(')') {
@@ -127,6 +137,7 @@ impl<'s> Parser<'s> {
                     }
                 }
             }
+            self.depth -= 1;
             if args.len() < min || args.len() > max {
                 let wanted = if min == max {
                     min.to_string()

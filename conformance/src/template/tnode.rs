@@ -6,6 +6,21 @@ use crate::problem::Problem;
 use crate::template::{Scope, Template, TemplateError, value_text};
 use crate::yaml::{Node, NodeValue, Pos};
 
+/// The most bytes of strings one value of a case may make when evaluated (a request body with
+/// its images, an expected value): the sandbox refuses bodies over 4 MiB, and a 413 case
+/// sends about 7 MB.
+pub const MAX_EVALUATION_BYTES: usize = 32 * 1024 * 1024;
+
+/// The bytes of the strings in a value.
+fn text_bytes(value: &Value) -> usize {
+    match value {
+        Value::String(text) => text.len(),
+        Value::Array(items) => items.iter().map(text_bytes).sum(),
+        Value::Object(map) => map.iter().map(|(k, v)| k.len() + text_bytes(v)).sum(),
+        _ => 8,
+    }
+}
+
 /// A value from a case file, its strings parsed as templates, positions kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TNode {
@@ -85,23 +100,39 @@ impl TNode {
         Ok(TNode { at: node.at, kind })
     }
 
-    /// Evaluates every template.
+    /// Evaluates every template. The strings it makes may total at most
+    /// [`MAX_EVALUATION_BYTES`]: a body of four hundred 8 MB images is refused, not built.
     pub fn evaluate(&self, scope: &dyn Scope) -> Result<Value, Problem> {
+        let mut spent = 0;
+        self.evaluate_within(scope, &mut spent)
+    }
+
+    fn evaluate_within(&self, scope: &dyn Scope, spent: &mut usize) -> Result<Value, Problem> {
         let located = |error: TemplateError| Problem::new(self.at, error.message);
         Ok(match &self.kind {
             TKind::Literal(value) => value.clone(),
-            TKind::Text(template) => template.evaluate(scope).map_err(located)?,
+            TKind::Text(template) => {
+                let value = template.evaluate(scope).map_err(located)?;
+                *spent += text_bytes(&value);
+                if *spent > MAX_EVALUATION_BYTES {
+                    return Err(Problem::new(
+                        self.at,
+                        format!("the values made here exceed {MAX_EVALUATION_BYTES} bytes in all"),
+                    ));
+                }
+                value
+            }
             TKind::Seq(items) => Value::Array(
                 items
                     .iter()
-                    .map(|item| item.evaluate(scope))
+                    .map(|item| item.evaluate_within(scope, spent))
                     .collect::<Result<_, _>>()?,
             ),
             TKind::Map(entries) => {
                 let mut map = Map::new();
                 for (key, value) in entries {
                     let key = key.evaluate(scope).map_err(located)?;
-                    map.insert(key, value.evaluate(scope)?);
+                    map.insert(key, value.evaluate_within(scope, spent)?);
                 }
                 Value::Object(map)
             }

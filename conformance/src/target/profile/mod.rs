@@ -56,6 +56,8 @@ struct Raw {
     #[serde(default)]
     time: RawTime,
     identity: Option<RawIdentity>,
+    #[serde(default)]
+    fetch_origins: Vec<String>,
     users: Option<Spanned<Vec<RawUser>>>,
 }
 
@@ -212,6 +214,8 @@ pub struct Profile {
     pub time: TimeSpec,
     /// The test identity's documents, base64.
     pub identity: Option<IdentityDocuments>,
+    /// Origins besides the base URL's that `fetch` steps may GET.
+    pub fetch_origins: Vec<String>,
     /// The pool.
     pub users: Vec<PoolUserSpec>,
 }
@@ -400,6 +404,7 @@ fn build(
         portal: command(&raw.portal, "portal")?,
         time,
         identity,
+        fetch_origins: raw.fetch_origins.clone(),
         users,
     })
 }
