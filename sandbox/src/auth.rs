@@ -62,6 +62,7 @@ fn validation() -> Validation {
 }
 
 fn sign<T: Serialize>(tenant: &Tenant, claims: &T) -> Result<String, ApiError> {
+    crate::jwt::ensure_provider();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
@@ -155,6 +156,7 @@ impl From<TokenError> for ApiError {
 
 /// Verifies a token's signature, tenant and expiry (against the tenant's clock).
 pub fn verify(tenant: &Tenant, token: &str) -> Result<Claims, TokenError> {
+    crate::jwt::ensure_provider();
     let claims = jsonwebtoken::decode::<Claims>(token, &tenant.keys.jwt_decoding, &validation())
         .map_err(|_| TokenError::Invalid)?
         .claims;
@@ -272,6 +274,7 @@ pub fn mint_id_token(
         exp: after(now, lifetime_seconds).timestamp(),
         tid: tenant.id,
     };
+    crate::jwt::ensure_provider();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
@@ -289,6 +292,7 @@ pub fn verify_id_token(
     provider: &str,
     token: &str,
 ) -> Result<IdTokenClaims, &'static str> {
+    crate::jwt::ensure_provider();
     let claims =
         jsonwebtoken::decode::<IdTokenClaims>(token, &tenant.keys.oauth_decoding, &validation())
             .map_err(|_| "Token is malformed or its signature is invalid")?

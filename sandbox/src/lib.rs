@@ -25,6 +25,7 @@ mod geo;
 mod handlers;
 mod http;
 mod images;
+mod jwt;
 mod otp;
 mod pdf;
 mod redact;
