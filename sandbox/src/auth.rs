@@ -11,9 +11,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use vlens_client::types::SessionPermissions;
 
-use crate::defaults::{
-    ACCESS_TOKEN_LIFETIME_SECONDS, REFRESH_TOKEN_LIFETIME_SECONDS, SESSION_TOKEN_LIFETIME_SECONDS,
-};
+use crate::defaults::{REFRESH_TOKEN_LIFETIME_SECONDS, SESSION_TOKEN_LIFETIME_SECONDS};
 use crate::error::ApiError;
 use crate::store::{RefreshRecord, Tenant, TenantState};
 use crate::time::after;
@@ -92,7 +90,7 @@ pub fn access_token(
                 TokenAudience::User
             },
             iat: now.timestamp(),
-            exp: after(now, ACCESS_TOKEN_LIFETIME_SECONDS).timestamp(),
+            exp: after(now, tenant.settings.lifetimes.access_token_seconds).timestamp(),
             jti: None,
         },
     )

@@ -37,6 +37,71 @@ pub struct SandboxConfig {
     /// Called with every reply (method, path, status, body). Replies are buffered only when
     /// an observer is set.
     pub observer: Option<ResponseObserver>,
+    /// How long OTPs, links and access tokens live.
+    pub lifetimes: Lifetimes,
+}
+
+/// How long things live, in seconds of a tenant's clock. Each is at least 1 and at most
+/// [`defaults::MAX_CONTROL_SECONDS`] (ten years); [`start`](crate::start) refuses others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// OTPs of every purpose (default [`defaults::OTP_LIFETIME_SECONDS`], 300).
+    pub otp_seconds: i64,
+    /// Signing and payment links, with their SecurityHash (default
+    /// [`defaults::SIGNING_LINK_LIFETIME_SECONDS`], 900).
+    pub link_seconds: i64,
+    /// User and admin access tokens (default [`defaults::ACCESS_TOKEN_LIFETIME_SECONDS`],
+    /// 86,400).
+    pub access_token_seconds: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            otp_seconds: defaults::OTP_LIFETIME_SECONDS,
+            link_seconds: defaults::SIGNING_LINK_LIFETIME_SECONDS,
+            access_token_seconds: defaults::ACCESS_TOKEN_LIFETIME_SECONDS,
+        }
+    }
+}
+
+impl Lifetimes {
+    /// Every lifetime out of range, by name.
+    fn problems(&self) -> Vec<String> {
+        [
+            ("lifetimes.otp_seconds", self.otp_seconds),
+            ("lifetimes.link_seconds", self.link_seconds),
+            ("lifetimes.access_token_seconds", self.access_token_seconds),
+        ]
+        .into_iter()
+        .filter(|(_, seconds)| !(1..=defaults::MAX_CONTROL_SECONDS).contains(seconds))
+        .map(|(name, _)| {
+            format!(
+                "{name} must be from 1 to {} seconds",
+                defaults::MAX_CONTROL_SECONDS
+            )
+        })
+        .collect()
+    }
+}
+
+/// What every tenant of one sandbox shares: the configured policy.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub lifetimes: Lifetimes,
+}
+
+impl SandboxConfig {
+    /// Every setting out of range, each as `name must ...`; empty when the config is usable.
+    pub fn problems(&self) -> Vec<String> {
+        self.lifetimes.problems()
+    }
+
+    pub(crate) fn settings(&self) -> Settings {
+        Settings {
+            lifetimes: self.lifetimes,
+        }
+    }
 }
 
 impl Default for SandboxConfig {
@@ -47,6 +112,7 @@ impl Default for SandboxConfig {
             api_key: defaults::DEFAULT_API_KEY.to_string(),
             seed: None,
             observer: None,
+            lifetimes: Lifetimes::default(),
         }
     }
 }
@@ -59,6 +125,7 @@ impl fmt::Debug for SandboxConfig {
             .field("api_key", &"[REDACTED]")
             .field("seed", &self.seed)
             .field("observer", &self.observer.is_some())
+            .field("lifetimes", &self.lifetimes)
             .finish()
     }
 }

@@ -27,6 +27,10 @@ pub const PERSONAL_LOAN_TYPE_ID: i32 = 414;
 /// "Commercial Lease Agreement": stays Pending Approval until approved through the control
 /// API; has the payment check.
 pub const COMMERCIAL_LEASE_TYPE_ID: i32 = 415;
+/// "Device Instalment Plan" (a consumer-device instalment sale): approved automatically on
+/// creation, with the payment check (StepValidateOtp answers a payment URL, StepValidatePayment
+/// needs `paymentGateway`).
+pub const DEVICE_INSTALMENT_TYPE_ID: i32 = 416;
 
 /// Where a user created by the control API registered, unless told otherwise (Cairo).
 pub const DEFAULT_LATITUDE: f64 = 30.0444;
@@ -45,6 +49,8 @@ pub const OTP_DIGITS: usize = 6;
 pub const ACCESS_TOKEN_LIFETIME_SECONDS: i64 = 86_400;
 /// Refresh tokens live this long.
 pub const REFRESH_TOKEN_LIFETIME_SECONDS: i64 = 604_800;
+/// A verified OAuth ID token may be spent on a Register for this long.
+pub const OAUTH_VERIFICATION_LIFETIME_SECONDS: i64 = 3_600;
 /// Iframe session and invitation tokens live this long.
 pub const SESSION_TOKEN_LIFETIME_SECONDS: i64 = 3_600;
 /// Signing links (and their SecurityHash) live this long.

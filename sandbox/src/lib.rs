@@ -35,6 +35,6 @@ mod store;
 mod time;
 mod validate;
 
-pub use config::{ObservedResponse, ResponseObserver, SandboxConfig};
+pub use config::{Lifetimes, ObservedResponse, ResponseObserver, SandboxConfig};
 pub use geo::{destination_point, distance_km};
 pub use server::{RunningSandbox, StartError, start};

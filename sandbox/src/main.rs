@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use vlens_sandbox::{SandboxConfig, defaults};
+use vlens_sandbox::{Lifetimes, SandboxConfig, defaults};
 
 const AFTER_HELP: &str = "\
 Defaults:
@@ -12,8 +12,10 @@ Defaults:
   Products     414 Personal Loan (approved on creation, no payment check)
                415 Commercial Lease Agreement (Pending Approval until approved through
                    POST /__sandbox/requests/{id}/status, payment check)
+               416 Device Instalment Plan (approved on creation, payment check)
   Limits       OTP: 6 digits, 300 s, 5 wrong attempts; body 4 MiB; image 500 KB (512000 bytes)
-               decoded; signing links 15 min; access tokens 24 h; refresh tokens 7 days.
+               decoded; signing links 15 min; access tokens 24 h; refresh tokens 7 days
+               (the lifetimes are flags below).
   Control API  /__sandbox/health, /tenants, /users, /otp, /requests/{id}/status, /clock,
                /faults, /reset, /oauth/id-token (ApiKey required; see
                openapi/sandbox-control.yaml).
@@ -35,6 +37,15 @@ struct Args {
     /// Makes every generated id, OTP code and token secret reproducible (default: random).
     #[arg(long)]
     seed: Option<u64>,
+    /// How long an OTP lives, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = defaults::OTP_LIFETIME_SECONDS)]
+    otp_lifetime: i64,
+    /// How long a signing or payment link (and its SecurityHash) lives, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = defaults::SIGNING_LINK_LIFETIME_SECONDS)]
+    link_lifetime: i64,
+    /// How long a user or admin access token lives, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = defaults::ACCESS_TOKEN_LIFETIME_SECONDS)]
+    access_token_lifetime: i64,
 }
 
 #[tokio::main]
@@ -54,7 +65,12 @@ async fn main() -> anyhow::Result<()> {
             .api_key
             .unwrap_or_else(|| defaults::DEFAULT_API_KEY.to_string()),
         seed: args.seed,
-        observer: None,
+        lifetimes: Lifetimes {
+            otp_seconds: args.otp_lifetime,
+            link_seconds: args.link_lifetime,
+            access_token_seconds: args.access_token_lifetime,
+        },
+        ..SandboxConfig::default()
     };
     let sandbox = vlens_sandbox::start(config)
         .await

@@ -31,6 +31,9 @@ pub enum StartError {
     /// The ApiKey of the Default tenant is the Other tenant's.
     #[error("the Default tenant's ApiKey must differ from the Other tenant's")]
     ApiKeyTaken,
+    /// Settings out of range, each named (see [`SandboxConfig::problems`]).
+    #[error("invalid sandbox settings: {}", .0.join("; "))]
+    InvalidSettings(Vec<String>),
 }
 
 /// A running sandbox. Dropping it stops the server (without waiting); [`shutdown`] stops it
@@ -100,6 +103,10 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
     if config.api_key == crate::defaults::OTHER_API_KEY {
         return Err(StartError::ApiKeyTaken);
     }
+    let problems = config.problems();
+    if !problems.is_empty() {
+        return Err(StartError::InvalidSettings(problems));
+    }
     let address = if config.host.contains(':') && !config.host.starts_with('[') {
         format!("[{}]:{}", config.host, config.port)
     } else {
@@ -115,7 +122,11 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
         address: address.clone(),
         source,
     })?;
-    let store = Arc::new(Store::new(&config.api_key, config.seed));
+    let store = Arc::new(Store::new(
+        &config.api_key,
+        config.seed,
+        Arc::new(config.settings()),
+    ));
     let state = AppState {
         store: Arc::clone(&store),
         observer: config.observer.clone(),

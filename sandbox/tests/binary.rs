@@ -23,6 +23,11 @@ fn help_documents_every_flag_and_default() {
         "123qwe",
         "414",
         "415",
+        "416",
+        "--otp-lifetime",
+        "--link-lifetime",
+        "--access-token-lifetime",
+        "86400",
         "4 MiB",
         "300 s",
     ] {

@@ -7,23 +7,6 @@ use common::*;
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
 use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
 
-/// The (RequestId, SecurityHash) of a signing URL.
-fn parse_link(url: &str, base: &str) -> (uuid::Uuid, String) {
-    let query = url
-        .strip_prefix(&format!("{base}/sign?"))
-        .unwrap_or_else(|| panic!("{url} is not a signing URL of {base}"));
-    let mut request = None;
-    let mut hash = None;
-    for pair in query.split('&') {
-        match pair.split_once('=') {
-            Some(("RequestId", value)) => request = uuid::Uuid::parse_str(value).ok(),
-            Some(("SecurityHash", value)) => hash = Some(value.to_string()),
-            _ => panic!("unexpected query part {pair}"),
-        }
-    }
-    (request.expect("RequestId"), hash.expect("SecurityHash"))
-}
-
 fn pdf_text(bytes: &[u8]) -> String {
     let document = lopdf::Document::load_mem(bytes).expect("a parsable PDF");
     let pages: Vec<u32> = document.get_pages().keys().copied().collect();

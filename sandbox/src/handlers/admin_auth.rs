@@ -7,8 +7,7 @@ use vlens_client::{KnownErrorCode, Secret};
 
 use crate::auth;
 use crate::defaults::{
-    ACCESS_TOKEN_LIFETIME_SECONDS, ADMIN_PASSWORD, ADMIN_USER_ID, ADMIN_USER_NAME,
-    REFRESH_TOKEN_LIFETIME_SECONDS,
+    ADMIN_PASSWORD, ADMIN_USER_ID, ADMIN_USER_NAME, REFRESH_TOKEN_LIFETIME_SECONDS,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiKeyTenant, JsonBody};
@@ -57,7 +56,7 @@ pub async fn login(
         Ok(types::LoginOutput {
             access_token: Secret::from(auth::access_token(&tenant, ADMIN_USER_ID, true, now)?),
             encrypted_access_token: None,
-            expire_in_seconds: seconds(ACCESS_TOKEN_LIFETIME_SECONDS),
+            expire_in_seconds: seconds(tenant.settings.lifetimes.access_token_seconds),
             refresh_token: Secret::from(auth::refresh_token(
                 &tenant,
                 state,
@@ -92,7 +91,7 @@ pub fn rotate(
         Ok(types::RefreshTokenOutput {
             access_token: Secret::from(auth::access_token(tenant, subject, admin, now)?),
             encrypted_access_token: None,
-            expire_in_seconds: seconds(ACCESS_TOKEN_LIFETIME_SECONDS),
+            expire_in_seconds: seconds(tenant.settings.lifetimes.access_token_seconds),
             new_refresh_token: Some(Secret::from(next.clone())),
             refresh_token: Some(Secret::from(next)),
         })

@@ -9,9 +9,7 @@ use vlens_client::types;
 
 use super::views;
 use crate::auth;
-use crate::defaults::{
-    ACCESS_TOKEN_LIFETIME_SECONDS, OTP_LIFETIME_SECONDS, REFRESH_TOKEN_LIFETIME_SECONDS,
-};
+use crate::defaults::{OAUTH_VERIFICATION_LIFETIME_SECONDS, REFRESH_TOKEN_LIFETIME_SECONDS};
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::http::extract::{ApiKeyTenant, JsonBody};
 use crate::http::reply::ok;
@@ -20,8 +18,9 @@ use crate::store::{OAuthVerification, Tenant, TenantState, User};
 use crate::validate::{self, Problems};
 use vlens_client::Secret;
 
-fn otp_seconds() -> Option<i32> {
-    i32::try_from(OTP_LIFETIME_SECONDS).ok()
+/// The OTP lifetime as the replies' `...OtpExpireInSeconds`.
+fn otp_seconds(tenant: &Tenant) -> Option<i32> {
+    i32::try_from(tenant.settings.lifetimes.otp_seconds).ok()
 }
 
 /// RG1.
@@ -155,7 +154,7 @@ fn otp_step(
                 (id, true)
             }
         };
-        let expiry = (!confirmed).then(otp_seconds).flatten();
+        let expiry = (!confirmed).then(|| otp_seconds(tenant)).flatten();
         if phone {
             output.phone_number_otp_request_id = Some(id);
             output.phone_otp_expire_in_seconds = expiry;
@@ -189,7 +188,7 @@ pub async fn verify_oauth_token(
                     id,
                     OAuthVerification {
                         email: claims.email.to_lowercase(),
-                        expires_at: crate::time::after(now, OTP_LIFETIME_SECONDS * 12),
+                        expires_at: crate::time::after(now, OAUTH_VERIFICATION_LIFETIME_SECONDS),
                         used: false,
                     },
                 );
@@ -362,7 +361,8 @@ pub async fn register(
         Ok(types::RegisterOutput {
             access_token: Secret::from(access_token),
             encrypted_access_token: None,
-            expire_in_seconds: i32::try_from(ACCESS_TOKEN_LIFETIME_SECONDS).unwrap_or(i32::MAX),
+            expire_in_seconds: i32::try_from(tenant.settings.lifetimes.access_token_seconds)
+                .unwrap_or(i32::MAX),
             is_digital_identity_verified: false,
             refresh_token: Some(Secret::from(refresh_token)),
             refresh_token_expire_in_seconds: i32::try_from(REFRESH_TOKEN_LIFETIME_SECONDS).ok(),

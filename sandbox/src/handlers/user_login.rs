@@ -6,7 +6,6 @@ use vlens_client::{Secret, types};
 
 use super::views;
 use crate::auth;
-use crate::defaults::{ACCESS_TOKEN_LIFETIME_SECONDS, OTP_LIFETIME_SECONDS};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiKeyTenant, JsonBody};
 use crate::http::reply::ok;
@@ -91,7 +90,10 @@ pub async fn login(
                     let otp = state.issue_otp(Purpose::Login, &phone, None, now);
                     return Ok(types::UserLoginOutput {
                         phone_number_otp_request_id: Some(otp),
-                        phone_otp_expire_in_seconds: i32::try_from(OTP_LIFETIME_SECONDS).ok(),
+                        phone_otp_expire_in_seconds: i32::try_from(
+                            tenant.settings.lifetimes.otp_seconds,
+                        )
+                        .ok(),
                         is_phone_number_confirmation_required: Some(true),
                         is_phone_number_confirmed: Some(false),
                         ..Default::default()
@@ -117,7 +119,7 @@ pub async fn login(
         Ok(types::UserLoginOutput {
             access_token: Some(Secret::from(access_token)),
             refresh_token: Some(Secret::from(refresh_token)),
-            expire_in_seconds: i32::try_from(ACCESS_TOKEN_LIFETIME_SECONDS).ok(),
+            expire_in_seconds: i32::try_from(tenant.settings.lifetimes.access_token_seconds).ok(),
             has_pending_request: Some(eligibility.has_pending_request),
             is_digital_identity_verified: Some(user.verified),
             is_email_confirmation_required: Some(tenant.require_email_confirmation),

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 pub use model::*;
 pub use tenant::{Tenant, TenantState};
 
+use crate::config::Settings;
 use crate::defaults;
 
 struct Tenants {
@@ -34,6 +35,8 @@ pub struct Store {
     seed: Option<u64>,
     /// Draws the ApiKeys of tenants created through the control API.
     rng: Mutex<StdRng>,
+    /// The configured policy every tenant follows.
+    settings: Arc<Settings>,
 }
 
 impl std::fmt::Debug for Store {
@@ -47,7 +50,7 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// The built-in tenants `Default` (with `default_api_key`) and `Other`.
-    pub fn new(default_api_key: &str, seed: Option<u64>) -> Self {
+    pub fn new(default_api_key: &str, seed: Option<u64>, settings: Arc<Settings>) -> Self {
         let master_secret: [u8; 32] = match seed {
             Some(seed) => Sha256::new()
                 .chain_update(b"vlens-sandbox master secret")
@@ -69,6 +72,7 @@ impl Store {
             master_secret,
             seed,
             rng: Mutex::new(rng),
+            settings,
         };
         store.insert(Tenant::new(
             defaults::DEFAULT_TENANT_ID,
@@ -77,6 +81,7 @@ impl Store {
             false,
             &store.master_secret,
             seed,
+            Arc::clone(&store.settings),
         ));
         store.insert(Tenant::new(
             defaults::OTHER_TENANT_ID,
@@ -85,6 +90,7 @@ impl Store {
             false,
             &store.master_secret,
             seed,
+            Arc::clone(&store.settings),
         ));
         store
     }
@@ -140,6 +146,7 @@ impl Store {
             require_email_confirmation,
             &self.master_secret,
             self.seed,
+            Arc::clone(&self.settings),
         ))
     }
 
@@ -183,9 +190,13 @@ mod tests {
 
     use super::*;
 
+    pub(crate) fn test_settings() -> Arc<Settings> {
+        Arc::new(crate::SandboxConfig::default().settings())
+    }
+
     #[test]
     fn one_tenant_failing_does_not_stop_the_others() {
-        let store = Store::new(defaults::DEFAULT_API_KEY, Some(1));
+        let store = Store::new(defaults::DEFAULT_API_KEY, Some(1), test_settings());
         store.create_tenant(false);
         let tenants = store.tenants();
         assert_eq!(tenants.len(), 3);
@@ -210,7 +221,7 @@ mod tests {
         use std::thread;
         use std::time::Duration;
 
-        let store = Store::new(defaults::DEFAULT_API_KEY, Some(1));
+        let store = Store::new(defaults::DEFAULT_API_KEY, Some(1), test_settings());
         let tenant = store
             .tenant_by_key(defaults::DEFAULT_API_KEY)
             .expect("the Default tenant");

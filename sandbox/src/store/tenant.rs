@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -14,9 +14,8 @@ use uuid::Uuid;
 use vlens_client::KnownErrorCode;
 
 use super::model::*;
-use crate::defaults::{
-    EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS, SIGNING_LINK_LIFETIME_SECONDS,
-};
+use crate::config::Settings;
+use crate::defaults::{EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS};
 use crate::faults::{FaultReply, Faults};
 use crate::otp::{Otp, Purpose};
 use crate::security_hash::{LinkPurpose, security_hash};
@@ -49,6 +48,8 @@ pub struct Tenant {
     /// CheckEligibility requires a confirmed email.
     pub require_email_confirmation: bool,
     pub keys: TenantKeys,
+    /// The sandbox's configured policy (lifetimes, limits, caps).
+    pub settings: Arc<Settings>,
     /// Seconds the tenant's clock is ahead of the wall clock (`/__sandbox/clock`). Outside
     /// the lock so that token checks read it without locking.
     clock_offset: AtomicI64,
@@ -81,6 +82,7 @@ impl Tenant {
         require_email_confirmation: bool,
         master: &[u8; 32],
         seed: Option<u64>,
+        settings: Arc<Settings>,
     ) -> Self {
         let jwt = derive(master, "jwt", id);
         let oauth = derive(master, "oauth", id);
@@ -102,7 +104,8 @@ impl Tenant {
             },
             clock_offset: AtomicI64::new(0),
             faults_armed: AtomicUsize::new(0),
-            state: Mutex::new(TenantState::new(rng)),
+            state: Mutex::new(TenantState::new(rng, Arc::clone(&settings))),
+            settings,
         }
     }
 
@@ -176,6 +179,7 @@ impl Tenant {
 /// A tenant's records.
 pub struct TenantState {
     pub rng: StdRng,
+    settings: Arc<Settings>,
     next_user_id: i64,
     next_request_number: u64,
     next_link_nonce: u64,
@@ -199,9 +203,10 @@ pub struct TenantState {
 }
 
 impl TenantState {
-    fn new(rng: StdRng) -> Self {
+    fn new(rng: StdRng, settings: Arc<Settings>) -> Self {
         Self {
             rng,
+            settings,
             // Id 1 is the admin.
             next_user_id: 100,
             next_request_number: 1,
@@ -246,7 +251,7 @@ impl TenantState {
         hex::encode(self.rng.random::<[u8; 16]>())
     }
 
-    /// Issues a link of `purpose` for `request_id`, live [`SIGNING_LINK_LIFETIME_SECONDS`]
+    /// Issues a link of `purpose` for `request_id`, live for the configured link lifetime
     /// from `now`, keyed with the tenant's `link_key`; returns its SecurityHash.
     pub fn issue_link(
         &mut self,
@@ -263,7 +268,7 @@ impl TenantState {
             Link {
                 request_id,
                 purpose,
-                expires_at: after(now, SIGNING_LINK_LIFETIME_SECONDS),
+                expires_at: after(now, self.settings.lifetimes.link_seconds),
             },
         );
         hash
@@ -345,7 +350,7 @@ impl TenantState {
             purpose,
             destination.to_string(),
             request_id,
-            now,
+            crate::time::after(now, self.settings.lifetimes.otp_seconds),
         );
         self.otps.insert(id, otp);
         if let Some(old) = self
