@@ -1,7 +1,10 @@
 //! How a sandbox is started.
 
 use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use crate::defaults;
 
@@ -39,6 +42,127 @@ pub struct SandboxConfig {
     pub observer: Option<ResponseObserver>,
     /// How long OTPs, links and access tokens live.
     pub lifetimes: Lifetimes,
+    /// Throttling of OTPs and passwords ([`RateLimits::off`] for load tests).
+    pub rate_limits: RateLimits,
+}
+
+/// At most `max` events per `window_seconds`. A window starts at the first event counted and
+/// ends `window_seconds` later (on the tenant's clock); the count starts again after it.
+///
+/// As text (the command line): `MAX/SECONDS`, such as `10/900`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limit {
+    /// At least 1.
+    pub max: u32,
+    /// From 1 to [`defaults::MAX_CONTROL_SECONDS`].
+    pub window_seconds: i64,
+}
+
+impl Limit {
+    /// `max` events per `window_seconds`.
+    pub const fn new(max: u32, window_seconds: i64) -> Self {
+        Self {
+            max,
+            window_seconds,
+        }
+    }
+
+    /// What is out of range, each as `<name>.max ...` or `<name>.windowSeconds ...`.
+    pub(crate) fn problems(&self, name: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.max == 0 || i32::try_from(self.max).is_err() {
+            problems.push(format!(
+                "{name}.max must be from 1 to {} (turn a limit off instead of setting 0)",
+                i32::MAX
+            ));
+        }
+        if !(1..=defaults::MAX_CONTROL_SECONDS).contains(&self.window_seconds) {
+            problems.push(format!(
+                "{name}.windowSeconds must be from 1 to {}",
+                defaults::MAX_CONTROL_SECONDS
+            ));
+        }
+        problems
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.max, self.window_seconds)
+    }
+}
+
+/// Why a limit's text did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a limit is MAX/SECONDS (such as 10/900) with MAX of at least 1, or `off`")]
+pub struct LimitSyntaxError;
+
+impl FromStr for Limit {
+    type Err = LimitSyntaxError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (max, seconds) = text.trim().split_once('/').ok_or(LimitSyntaxError)?;
+        let limit = Limit::new(
+            max.trim().parse().map_err(|_| LimitSyntaxError)?,
+            seconds.trim().parse().map_err(|_| LimitSyntaxError)?,
+        );
+        if limit.problems("limit").is_empty() {
+            Ok(limit)
+        } else {
+            Err(LimitSyntaxError)
+        }
+    }
+}
+
+/// Throttling, as `openapi/vlens.yaml` decides it (each limit is an `x-vlens-decision` with its
+/// error code). `None` turns a limit off. Every tenant starts with these; a tenant's own can be
+/// set through `POST /__sandbox/rate-limits` (and `/__sandbox/reset` restores these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// OTPs sent per purpose to one phone number or email, or for one business request
+    /// (`TooManyOtpRequests`). Default [`defaults::OTP_REQUEST_LIMIT`]: 10 per 15 minutes.
+    pub otp_requests: Option<Limit>,
+    /// Wrong codes per purpose and phone number, email or business request, across every OTP
+    /// sent there (`TooManyWrongOtpCodes`). Default [`defaults::WRONG_OTP_CODE_LIMIT`]: 10 per
+    /// 15 minutes.
+    pub wrong_otp_codes: Option<Limit>,
+    /// Wrong passwords per account (`TooManyFailedLogins`). Default
+    /// [`defaults::FAILED_PASSWORD_LIMIT`]: 10 per 15 minutes.
+    pub failed_passwords: Option<Limit>,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            otp_requests: Some(defaults::OTP_REQUEST_LIMIT),
+            wrong_otp_codes: Some(defaults::WRONG_OTP_CODE_LIMIT),
+            failed_passwords: Some(defaults::FAILED_PASSWORD_LIMIT),
+        }
+    }
+}
+
+impl RateLimits {
+    /// No throttling at all (load tests, benchmarks).
+    pub const fn off() -> Self {
+        Self {
+            otp_requests: None,
+            wrong_otp_codes: None,
+            failed_passwords: None,
+        }
+    }
+
+    pub(crate) fn problems(&self) -> Vec<String> {
+        [
+            ("rate_limits.otp_requests", self.otp_requests),
+            ("rate_limits.wrong_otp_codes", self.wrong_otp_codes),
+            ("rate_limits.failed_passwords", self.failed_passwords),
+        ]
+        .into_iter()
+        .filter_map(|(name, limit)| limit.map(|limit| limit.problems(name)))
+        .flatten()
+        .collect()
+    }
 }
 
 /// How long things live, in seconds of a tenant's clock. Each is at least 1 and at most
@@ -89,17 +213,22 @@ impl Lifetimes {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub lifetimes: Lifetimes,
+    /// Each tenant's limits until it sets its own.
+    pub rate_limits: RateLimits,
 }
 
 impl SandboxConfig {
     /// Every setting out of range, each as `name must ...`; empty when the config is usable.
     pub fn problems(&self) -> Vec<String> {
-        self.lifetimes.problems()
+        let mut problems = self.lifetimes.problems();
+        problems.extend(self.rate_limits.problems());
+        problems
     }
 
     pub(crate) fn settings(&self) -> Settings {
         Settings {
             lifetimes: self.lifetimes,
+            rate_limits: self.rate_limits,
         }
     }
 }
@@ -113,6 +242,7 @@ impl Default for SandboxConfig {
             seed: None,
             observer: None,
             lifetimes: Lifetimes::default(),
+            rate_limits: RateLimits::default(),
         }
     }
 }
@@ -126,6 +256,7 @@ impl fmt::Debug for SandboxConfig {
             .field("seed", &self.seed)
             .field("observer", &self.observer.is_some())
             .field("lifetimes", &self.lifetimes)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }

@@ -3,6 +3,8 @@
 //! These are the values `sandbox/README.md` and `vlens-sandbox --help` list; the conformance
 //! harness and tests use them instead of repeating literals.
 
+use crate::config::Limit;
+
 /// The `Default` tenant (id 1).
 pub const DEFAULT_TENANT_ID: i32 = 1;
 /// The `Default` tenant's name (the `TenancyName` of admin login).
@@ -43,6 +45,14 @@ pub const MAX_ACTIVATION_DISTANCE_KM: f64 = 80.0;
 pub const OTP_LIFETIME_SECONDS: i64 = 300;
 /// Wrong codes after which an OTP is dead.
 pub const OTP_MAX_WRONG_ATTEMPTS: u32 = 5;
+/// OTPs sent per purpose to one phone number or email, or for one business request: 10 per
+/// 15 minutes (`TooManyOtpRequests` past it).
+pub const OTP_REQUEST_LIMIT: Limit = Limit::new(10, 900);
+/// Wrong codes per purpose and phone number, email or business request, across OTPs: 10 per
+/// 15 minutes (`TooManyWrongOtpCodes` past it).
+pub const WRONG_OTP_CODE_LIMIT: Limit = Limit::new(10, 900);
+/// Wrong passwords per account: 10 per 15 minutes (`TooManyFailedLogins` past it).
+pub const FAILED_PASSWORD_LIMIT: Limit = Limit::new(10, 900);
 /// OTP length in digits.
 pub const OTP_DIGITS: usize = 6;
 /// Access tokens (user and admin) live this long.

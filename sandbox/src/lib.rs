@@ -32,9 +32,13 @@ mod redact;
 mod security_hash;
 mod server;
 mod store;
+mod throttle;
 mod time;
 mod validate;
 
-pub use config::{Lifetimes, ObservedResponse, ResponseObserver, SandboxConfig};
+pub use config::{
+    Lifetimes, Limit, LimitSyntaxError, ObservedResponse, RateLimits, ResponseObserver,
+    SandboxConfig,
+};
 pub use geo::{destination_point, distance_km};
 pub use server::{RunningSandbox, StartError, start};

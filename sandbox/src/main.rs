@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use vlens_sandbox::{Lifetimes, SandboxConfig, defaults};
+use vlens_sandbox::{Lifetimes, Limit, RateLimits, SandboxConfig, defaults};
 
 const AFTER_HELP: &str = "\
 Defaults:
@@ -16,8 +16,11 @@ Defaults:
   Limits       OTP: 6 digits, 300 s, 5 wrong attempts; body 4 MiB; image 500 KB (512000 bytes)
                decoded; signing links 15 min; access tokens 24 h; refresh tokens 7 days
                (the lifetimes are flags below).
+  Throttling   10 OTPs and 10 wrong OTP codes per phone number, email or request, and 10 wrong
+               passwords per account, each per 15 minutes (flags below; --rate-limits off for
+               load tests).
   Control API  /__sandbox/health, /tenants, /users, /otp, /requests/{id}/status, /clock,
-               /faults, /reset, /oauth/id-token (ApiKey required; see
+               /faults, /rate-limits, /reset, /oauth/id-token (ApiKey required; see
                openapi/sandbox-control.yaml).
 Logs go to stderr; RUST_LOG sets the filter (default `info`).";
 
@@ -46,6 +49,35 @@ struct Args {
     /// How long a user or admin access token lives, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = defaults::ACCESS_TOKEN_LIFETIME_SECONDS)]
     access_token_lifetime: i64,
+    /// `off` turns every throttling limit off (load tests); `on` keeps the limits below.
+    #[arg(long, value_name = "on|off", default_value = "on", value_parser = ["on", "off"])]
+    rate_limits: String,
+    /// OTPs per purpose and phone number, email or business request: MAX/SECONDS or `off`
+    /// (TooManyOtpRequests past it).
+    #[arg(long, value_name = "MAX/SECONDS", default_value = "10/900", value_parser = limit)]
+    otp_request_limit: LimitFlag,
+    /// Wrong OTP codes per purpose and phone number, email or business request, across OTPs:
+    /// MAX/SECONDS or `off` (TooManyWrongOtpCodes past it).
+    #[arg(long, value_name = "MAX/SECONDS", default_value = "10/900", value_parser = limit)]
+    wrong_otp_code_limit: LimitFlag,
+    /// Wrong passwords per account: MAX/SECONDS or `off` (TooManyFailedLogins past it).
+    #[arg(long, value_name = "MAX/SECONDS", default_value = "10/900", value_parser = limit)]
+    failed_password_limit: LimitFlag,
+}
+
+/// A limit flag's value: None for `off`. A newtype, because clap's derive reads a field of
+/// type `Option<T>` as an optional flag of `T`.
+#[derive(Debug, Clone, Copy)]
+struct LimitFlag(Option<Limit>);
+
+/// A limit flag: `off`, or MAX/SECONDS.
+fn limit(text: &str) -> Result<LimitFlag, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(LimitFlag(None));
+    }
+    text.parse()
+        .map(|limit| LimitFlag(Some(limit)))
+        .map_err(|error| format!("{error}"))
 }
 
 #[tokio::main]
@@ -69,6 +101,15 @@ async fn main() -> anyhow::Result<()> {
             otp_seconds: args.otp_lifetime,
             link_seconds: args.link_lifetime,
             access_token_seconds: args.access_token_lifetime,
+        },
+        rate_limits: if args.rate_limits == "off" {
+            RateLimits::off()
+        } else {
+            RateLimits {
+                otp_requests: args.otp_request_limit.0,
+                wrong_otp_codes: args.wrong_otp_code_limit.0,
+                failed_passwords: args.failed_password_limit.0,
+            }
         },
         ..SandboxConfig::default()
     };

@@ -26,6 +26,16 @@ impl Purpose {
             Purpose::Activation => "activation",
         }
     }
+
+    /// The request field that names what its OTPs are counted by: the phone number, the email
+    /// or the business request.
+    pub fn field(self) -> &'static str {
+        match self {
+            Purpose::RegisterPhone | Purpose::Login => "phoneNumber",
+            Purpose::RegisterEmail => "email",
+            Purpose::Activation => "requestId",
+        }
+    }
 }
 
 /// One OTP sent.

@@ -17,6 +17,9 @@ use crate::store::Tenant;
 const BAD_CREDENTIALS: ApiError =
     ApiError::Unauthorized("Unauthorized - invalid tenancy name, user name or password");
 
+/// The admin's key in the failed-password counts.
+const ADMIN_ACCOUNT: &str = "admin";
+
 fn seconds(value: i64) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
@@ -45,14 +48,21 @@ pub async fn login(
         return Err(ApiError::field("password", "must be at most 32 characters"));
     }
     let names_tenant = |name: &str| name.trim().eq_ignore_ascii_case(&tenant.name);
+    // A wrong tenancy or user name names no account: a 401 that counts for nobody.
     if !names_tenant(header)
         || !names_tenant(&body.tenancy_name)
         || !is_admin_login(&tenant, &body.user_name_or_email_address)
-        || body.password.expose_secret() != ADMIN_PASSWORD
     {
         return Err(BAD_CREDENTIALS);
     }
     let output = tenant.with_state(|state, now| -> ApiResult<_> {
+        // Before the password is compared: past the limit the right one waits too.
+        state.check_login_allowed(ADMIN_ACCOUNT, "userNameOrEmailAddress", now)?;
+        if body.password.expose_secret() != ADMIN_PASSWORD {
+            state.password_failed(ADMIN_ACCOUNT, now);
+            return Err(BAD_CREDENTIALS);
+        }
+        state.password_succeeded(ADMIN_ACCOUNT);
         Ok(types::LoginOutput {
             access_token: Secret::from(auth::access_token(&tenant, ADMIN_USER_ID, true, now)?),
             encrypted_access_token: None,

@@ -392,3 +392,51 @@ fn checked_fault(
         .collect()),
     }
 }
+
+/// `POST /__sandbox/rate-limits`: this tenant's limits (`/__sandbox/reset` restores the
+/// configured ones).
+pub async fn set_rate_limits(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<SetRateLimitsInput>,
+) -> Reply<RateLimitsInfo> {
+    let given = [
+        ("otpRequests", body.otp_requests),
+        ("wrongOtpCodes", body.wrong_otp_codes),
+        ("failedPasswords", body.failed_passwords),
+    ];
+    let mut problems = Problems::new();
+    for (name, limit) in given {
+        let Some(Some(limit)) = limit else { continue };
+        if limit.max == 0 || i32::try_from(limit.max).is_err() {
+            problems.push(FieldProblem::new(
+                format!("{name}.max"),
+                format!("must be from 1 to {} (null turns the limit off)", i32::MAX),
+            ));
+        }
+        if !(1..=defaults::MAX_CONTROL_SECONDS).contains(&limit.window_seconds) {
+            problems.push(FieldProblem::new(
+                format!("{name}.windowSeconds"),
+                format!(
+                    "must be from 1 to {} (ten years)",
+                    defaults::MAX_CONTROL_SECONDS
+                ),
+            ));
+        }
+    }
+    problems.finish()?;
+    let limits = tenant.with_state(|state, _| {
+        let mut limits = state.rate_limits();
+        if let Some(limit) = body.otp_requests {
+            limits.otp_requests = limit;
+        }
+        if let Some(limit) = body.wrong_otp_codes {
+            limits.wrong_otp_codes = limit;
+        }
+        if let Some(limit) = body.failed_passwords {
+            limits.failed_passwords = limit;
+        }
+        state.set_rate_limits(limits);
+        limits
+    });
+    reply(RateLimitsInfo::from(limits))
+}

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::http::extract::{ApiKeyTenant, JsonBody};
 use crate::http::reply::ok;
 use crate::otp::Purpose;
-use crate::store::{OAuthVerification, Tenant, TenantState, User};
+use crate::store::{OAuthVerification, Spend, Tenant, TenantState, User};
 use crate::validate::{self, Problems};
 use vlens_client::Secret;
 
@@ -145,12 +145,18 @@ fn otp_step(
                 if !phone && state.email_exists(destination) {
                     return Err(KnownErrorCode::EmailAlreadyRegistered.into());
                 }
-                (state.issue_otp(purpose, destination, None, now), false)
+                (state.issue_otp(purpose, destination, None, now)?, false)
             }
             Some((id, code)) => {
-                state
-                    .live_otp(id, purpose, destination, None)?
-                    .verify(code.expose_secret(), now)?;
+                state.validate_otp(
+                    id,
+                    purpose,
+                    destination,
+                    None,
+                    code.expose_secret(),
+                    now,
+                    Spend::Yes,
+                )?;
                 (id, true)
             }
         };
@@ -215,9 +221,18 @@ fn prove_phone(
         return Err(KnownErrorCode::PhoneNumberNotVerified.into());
     };
     let otp = state.live_otp(id, Purpose::RegisterPhone, &body.phone_number, None)?;
+    let (used, consumed) = (otp.used, otp.consumed);
     match &body.phone_number_otp {
-        _ if otp.used && !otp.consumed => {}
-        Some(code) if !otp.used => otp.check(code.expose_secret(), now)?,
+        _ if used && !consumed => {}
+        Some(code) if !used => state.validate_otp(
+            id,
+            Purpose::RegisterPhone,
+            &body.phone_number,
+            None,
+            code.expose_secret(),
+            now,
+            Spend::No,
+        )?,
         Some(_) => return Err(KnownErrorCode::OtpAlreadyUsed.into()),
         None => return Err(KnownErrorCode::PhoneNumberNotVerified.into()),
     }

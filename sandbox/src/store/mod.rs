@@ -6,6 +6,7 @@
 //! read-mostly and behind an `RwLock`.
 
 mod model;
+mod otps;
 mod tenant;
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
 pub use model::*;
+pub use otps::Spend;
 pub use tenant::{Tenant, TenantState};
 
 use crate::config::Settings;

@@ -11,14 +11,14 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sha2::Sha256;
 use uuid::Uuid;
-use vlens_client::KnownErrorCode;
 
 use super::model::*;
-use crate::config::Settings;
+use crate::config::{RateLimits, Settings};
 use crate::defaults::{EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS};
 use crate::faults::{FaultReply, Faults};
 use crate::otp::{Otp, Purpose};
 use crate::security_hash::{LinkPurpose, security_hash};
+use crate::throttle::Throttle;
 use crate::time::after;
 
 /// The keys of one tenant, all derived from the sandbox's master secret and the tenant id.
@@ -179,7 +179,7 @@ impl Tenant {
 /// A tenant's records.
 pub struct TenantState {
     pub rng: StdRng,
-    settings: Arc<Settings>,
+    pub(super) settings: Arc<Settings>,
     next_user_id: i64,
     next_request_number: u64,
     next_link_nonce: u64,
@@ -190,9 +190,13 @@ pub struct TenantState {
     pub requests: HashMap<Uuid, BusinessRequestRecord>,
     pub otps: HashMap<Uuid, Otp>,
     /// The live OTP per (purpose, phone/email/request): a newer one supersedes it.
-    latest_otp: HashMap<(Purpose, String), Uuid>,
+    pub(super) latest_otp: HashMap<(Purpose, String), Uuid>,
     /// The last OTP sent to each phone number or email (the control API's outbox).
-    outbox: HashMap<String, Uuid>,
+    pub(super) outbox: HashMap<String, Uuid>,
+    /// This tenant's limits: the configured ones until `/__sandbox/rate-limits` sets others.
+    pub(super) rate_limits: RateLimits,
+    /// Counts of OTPs, wrong codes and wrong passwords in their windows.
+    pub(super) throttle: Throttle,
     /// Signing and payment links by SecurityHash (made by [`TenantState::issue_link`] only).
     pub links: HashMap<String, Link>,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
@@ -206,7 +210,6 @@ impl TenantState {
     fn new(rng: StdRng, settings: Arc<Settings>) -> Self {
         Self {
             rng,
-            settings,
             // Id 1 is the admin.
             next_user_id: 100,
             next_request_number: 1,
@@ -219,10 +222,13 @@ impl TenantState {
             otps: HashMap::new(),
             latest_otp: HashMap::new(),
             outbox: HashMap::new(),
+            rate_limits: settings.rate_limits,
+            throttle: Throttle::default(),
             links: HashMap::new(),
             refresh_tokens: HashMap::new(),
             oauth_verifications: HashMap::new(),
             faults: Faults::default(),
+            settings,
         }
     }
 
@@ -239,6 +245,8 @@ impl TenantState {
         self.refresh_tokens.clear();
         self.oauth_verifications.clear();
         self.faults.clear();
+        self.throttle.clear();
+        self.rate_limits = self.settings.rate_limits;
     }
 
     /// A random (v4) uuid from the tenant's seeded stream.
@@ -325,83 +333,6 @@ impl TenantState {
         format!("{century}{rest}")
     }
 
-    // ------------------------------------------------------------------ OTPs
-
-    fn otp_key(purpose: Purpose, destination: &str, request_id: Option<Uuid>) -> (Purpose, String) {
-        match request_id {
-            Some(id) => (purpose, id.to_string()),
-            None => (purpose, destination.to_string()),
-        }
-    }
-
-    /// Sends a new OTP; it supersedes the previous one for the same purpose and phone, email
-    /// or request, which is forgotten at once (so OTP traffic does not grow memory).
-    pub fn issue_otp(
-        &mut self,
-        purpose: Purpose,
-        destination: &str,
-        request_id: Option<Uuid>,
-        now: DateTime<Utc>,
-    ) -> Uuid {
-        let id = self.new_uuid();
-        let otp = Otp::issue(
-            &mut self.rng,
-            id,
-            purpose,
-            destination.to_string(),
-            request_id,
-            crate::time::after(now, self.settings.lifetimes.otp_seconds),
-        );
-        self.otps.insert(id, otp);
-        if let Some(old) = self
-            .latest_otp
-            .insert(Self::otp_key(purpose, destination, request_id), id)
-        {
-            self.otps.remove(&old);
-        }
-        self.outbox.insert(destination.to_string(), id);
-        id
-    }
-
-    /// The live OTP `id` for this purpose and phone, email or request, or OtpRequestNotFound.
-    pub fn live_otp(
-        &mut self,
-        id: Uuid,
-        purpose: Purpose,
-        destination: &str,
-        request_id: Option<Uuid>,
-    ) -> Result<&mut Otp, KnownErrorCode> {
-        let key = Self::otp_key(purpose, destination, request_id);
-        if self.latest_otp.get(&key) != Some(&id) {
-            return Err(KnownErrorCode::OtpRequestNotFound);
-        }
-        self.otps
-            .get_mut(&id)
-            .filter(|otp| otp.purpose == purpose && otp.destination == destination)
-            .ok_or(KnownErrorCode::OtpRequestNotFound)
-    }
-
-    /// Forgets an OTP: it is no longer live, nor in the outbox.
-    pub fn forget_otp(&mut self, id: Uuid) {
-        let Some(otp) = self.otps.remove(&id) else {
-            return;
-        };
-        let key = Self::otp_key(otp.purpose, &otp.destination, otp.request_id);
-        if self.latest_otp.get(&key) == Some(&id) {
-            self.latest_otp.remove(&key);
-        }
-        if self.outbox.get(&otp.destination) == Some(&id) {
-            self.outbox.remove(&otp.destination);
-        }
-    }
-
-    /// The last OTP sent to a phone number or email.
-    pub fn outbox(&self, destination: &str) -> Option<&Otp> {
-        self.outbox
-            .get(destination)
-            .and_then(|id| self.otps.get(id))
-    }
-
     // ------------------------------------------------------------------ purge
 
     /// Drops what has expired. OTPs stay a grace period past expiry so that a late attempt
@@ -417,10 +348,6 @@ impl TenantState {
             .retain(|_, token| token.expires_at > now);
         self.oauth_verifications
             .retain(|_, verification| verification.expires_at > now);
-    }
-
-    /// How many OTPs are held (for tests of the purge).
-    pub fn otp_count(&self) -> usize {
-        self.otps.len()
+        self.throttle.purge(now);
     }
 }

@@ -37,6 +37,17 @@ impl TestSandbox {
         .await
     }
 
+    /// A sandbox without throttling, for tests that send one request far more OTPs than the
+    /// default limit (10 per 15 minutes) allows because they test something else: supersession
+    /// under load, races, memory. `throttling.rs` tests the limits.
+    pub async fn start_unthrottled() -> Self {
+        Self::start_config(SandboxConfig {
+            rate_limits: vlens_sandbox::RateLimits::off(),
+            ..SandboxConfig::default()
+        })
+        .await
+    }
+
     /// A sandbox with this configuration (its observer is replaced by the spec check).
     pub async fn start_config(config: SandboxConfig) -> Self {
         let violations = Arc::new(Mutex::new(Vec::new()));
