@@ -121,7 +121,7 @@ pub fn refresh_token(
             jti: Some(jti.clone()),
         },
     )?;
-    state.refresh_tokens.insert(
+    state.add_refresh_token(
         jti,
         RefreshRecord {
             subject,

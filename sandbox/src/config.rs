@@ -44,6 +44,59 @@ pub struct SandboxConfig {
     pub lifetimes: Lifetimes,
     /// Throttling of OTPs and passwords ([`RateLimits::off`] for load tests).
     pub rate_limits: RateLimits,
+    /// How much the sandbox keeps, so that no traffic grows its memory without bound.
+    pub caps: Caps,
+}
+
+/// Caps on what the sandbox keeps in memory. Past a cap on lasting records (users, requests,
+/// transactions, image bytes, control-API tenants) the call that would add one answers HTTP 507
+/// with a message naming the cap; records that expire anyway (OTPs, signing and payment links,
+/// refresh tokens, OAuth verifications) make room instead: the one nearest its expiry goes.
+/// Every cap is at least 1; [`start`](crate::start) refuses 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caps {
+    /// Tenants made through `POST /__sandbox/tenants`, in the whole sandbox (default 256).
+    pub tenants: usize,
+    /// Users per tenant (default 10,000).
+    pub users: usize,
+    /// Business requests per tenant (default 10,000).
+    pub requests: usize,
+    /// Identity-verification transactions per tenant (default 10,000).
+    pub transactions: usize,
+    /// Bytes of stored ID and liveness images per tenant, decoded (default 64 MiB).
+    pub image_bytes: usize,
+    /// OTPs, links, refresh tokens and OAuth verifications per tenant, each (default 50,000).
+    pub short_lived: usize,
+}
+
+impl Default for Caps {
+    fn default() -> Self {
+        Self {
+            tenants: 256,
+            users: 10_000,
+            requests: 10_000,
+            transactions: 10_000,
+            image_bytes: 64 * 1024 * 1024,
+            short_lived: 50_000,
+        }
+    }
+}
+
+impl Caps {
+    fn problems(&self) -> Vec<String> {
+        [
+            ("caps.tenants", self.tenants),
+            ("caps.users", self.users),
+            ("caps.requests", self.requests),
+            ("caps.transactions", self.transactions),
+            ("caps.image_bytes", self.image_bytes),
+            ("caps.short_lived", self.short_lived),
+        ]
+        .into_iter()
+        .filter(|(_, cap)| *cap == 0)
+        .map(|(name, _)| format!("{name} must be at least 1"))
+        .collect()
+    }
 }
 
 /// At most `max` events per `window_seconds`. A window starts at the first event counted and
@@ -177,6 +230,14 @@ pub struct Lifetimes {
     /// User and admin access tokens (default [`defaults::ACCESS_TOKEN_LIFETIME_SECONDS`],
     /// 86,400).
     pub access_token_seconds: i64,
+    /// An ApiKey-only ("OCR flow") identity-verification transaction that is not completed is
+    /// dropped, with its images, this long after it began (default
+    /// [`defaults::INCOMPLETE_TRANSACTION_LIFETIME_SECONDS`], 3,600).
+    pub incomplete_transaction_seconds: i64,
+    /// A tenant made through the control API is dropped after this long without a request that
+    /// names its ApiKey, on the wall clock (default [`defaults::IDLE_TENANT_LIFETIME_SECONDS`],
+    /// 3,600), so that the tenant cap does not fill up over the life of a shared sandbox.
+    pub idle_tenant_seconds: i64,
 }
 
 impl Default for Lifetimes {
@@ -185,6 +246,8 @@ impl Default for Lifetimes {
             otp_seconds: defaults::OTP_LIFETIME_SECONDS,
             link_seconds: defaults::SIGNING_LINK_LIFETIME_SECONDS,
             access_token_seconds: defaults::ACCESS_TOKEN_LIFETIME_SECONDS,
+            incomplete_transaction_seconds: defaults::INCOMPLETE_TRANSACTION_LIFETIME_SECONDS,
+            idle_tenant_seconds: defaults::IDLE_TENANT_LIFETIME_SECONDS,
         }
     }
 }
@@ -196,6 +259,11 @@ impl Lifetimes {
             ("lifetimes.otp_seconds", self.otp_seconds),
             ("lifetimes.link_seconds", self.link_seconds),
             ("lifetimes.access_token_seconds", self.access_token_seconds),
+            (
+                "lifetimes.incomplete_transaction_seconds",
+                self.incomplete_transaction_seconds,
+            ),
+            ("lifetimes.idle_tenant_seconds", self.idle_tenant_seconds),
         ]
         .into_iter()
         .filter(|(_, seconds)| !(1..=defaults::MAX_CONTROL_SECONDS).contains(seconds))
@@ -215,6 +283,7 @@ pub(crate) struct Settings {
     pub lifetimes: Lifetimes,
     /// Each tenant's limits until it sets its own.
     pub rate_limits: RateLimits,
+    pub caps: Caps,
 }
 
 impl SandboxConfig {
@@ -222,6 +291,7 @@ impl SandboxConfig {
     pub fn problems(&self) -> Vec<String> {
         let mut problems = self.lifetimes.problems();
         problems.extend(self.rate_limits.problems());
+        problems.extend(self.caps.problems());
         problems
     }
 
@@ -229,6 +299,7 @@ impl SandboxConfig {
         Settings {
             lifetimes: self.lifetimes,
             rate_limits: self.rate_limits,
+            caps: self.caps,
         }
     }
 }
@@ -243,6 +314,7 @@ impl Default for SandboxConfig {
             observer: None,
             lifetimes: Lifetimes::default(),
             rate_limits: RateLimits::default(),
+            caps: Caps::default(),
         }
     }
 }
@@ -257,6 +329,7 @@ impl fmt::Debug for SandboxConfig {
             .field("observer", &self.observer.is_some())
             .field("lifetimes", &self.lifetimes)
             .field("rate_limits", &self.rate_limits)
+            .field("caps", &self.caps)
             .finish()
     }
 }

@@ -65,6 +65,11 @@ pub const OAUTH_VERIFICATION_LIFETIME_SECONDS: i64 = 3_600;
 pub const SESSION_TOKEN_LIFETIME_SECONDS: i64 = 3_600;
 /// Signing links (and their SecurityHash) live this long.
 pub const SIGNING_LINK_LIFETIME_SECONDS: i64 = 900;
+/// An incomplete ApiKey-only identity-verification transaction is dropped this long after it
+/// began.
+pub const INCOMPLETE_TRANSACTION_LIFETIME_SECONDS: i64 = 3_600;
+/// A tenant made through the control API is dropped after this long unused (wall clock).
+pub const IDLE_TENANT_LIFETIME_SECONDS: i64 = 3_600;
 /// The largest request body.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The largest decoded image.

@@ -66,6 +66,9 @@ pub enum ApiError {
     /// instead, as [`ApiError::Internal`]).
     #[error("injected server fault (HTTP {0})")]
     InjectedFault(StatusCode),
+    /// 507: a cap of `SandboxConfig::caps` is reached; the message names it and what frees it.
+    #[error("{0}")]
+    InsufficientStorage(String),
 }
 
 impl From<KnownErrorCode> for ApiError {
@@ -134,6 +137,11 @@ impl ApiError {
                 KnownErrorCode::InternalError.message().into(),
             ),
             // No spec code names these: like every transport error, the code is the status.
+            ApiError::InsufficientStorage(message) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                i32::from(StatusCode::INSUFFICIENT_STORAGE.as_u16()),
+                format!("Insufficient storage - {message}"),
+            ),
             ApiError::InjectedFault(status) => (
                 *status,
                 i32::from(status.as_u16()),

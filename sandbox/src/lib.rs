@@ -37,7 +37,7 @@ mod time;
 mod validate;
 
 pub use config::{
-    Lifetimes, Limit, LimitSyntaxError, ObservedResponse, RateLimits, ResponseObserver,
+    Caps, Lifetimes, Limit, LimitSyntaxError, ObservedResponse, RateLimits, ResponseObserver,
     SandboxConfig,
 };
 pub use geo::{destination_point, distance_km};

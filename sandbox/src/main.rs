@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::Parser;
-use vlens_sandbox::{Lifetimes, Limit, RateLimits, SandboxConfig, defaults};
+use vlens_sandbox::{Caps, Lifetimes, Limit, RateLimits, SandboxConfig, defaults};
 
 const AFTER_HELP: &str = "\
 Defaults:
@@ -19,6 +19,9 @@ Defaults:
   Throttling   10 OTPs and 10 wrong OTP codes per phone number, email or request, and 10 wrong
                passwords per account, each per 15 minutes (flags below; --rate-limits off for
                load tests).
+  Memory       Per tenant at most 10,000 users, 10,000 requests, 10,000 transactions and 64 MiB
+               of images (507 beyond), 50,000 of each expiring record; 256 control-API tenants,
+               dropped after an hour unused (flags below).
   Control API  /__sandbox/health, /tenants, /users, /otp, /requests/{id}/status, /clock,
                /faults, /rate-limits, /reset, /oauth/id-token (ApiKey required; see
                openapi/sandbox-control.yaml).
@@ -63,6 +66,32 @@ struct Args {
     /// Wrong passwords per account: MAX/SECONDS or `off` (TooManyFailedLogins past it).
     #[arg(long, value_name = "MAX/SECONDS", default_value = "10/900", value_parser = limit)]
     failed_password_limit: LimitFlag,
+    /// An ApiKey-only identity-verification transaction left incomplete is dropped, with its
+    /// images, this many seconds after it began.
+    #[arg(long, value_name = "SECONDS", default_value_t = defaults::INCOMPLETE_TRANSACTION_LIFETIME_SECONDS)]
+    incomplete_transaction_lifetime: i64,
+    /// A tenant made through the control API is dropped after this many seconds unused.
+    #[arg(long, value_name = "SECONDS", default_value_t = defaults::IDLE_TENANT_LIFETIME_SECONDS)]
+    idle_tenant_lifetime: i64,
+    /// Tenants made through the control API, in the whole sandbox (507 beyond).
+    #[arg(long, value_name = "N", default_value_t = Caps::default().tenants)]
+    max_tenants: usize,
+    /// Users per tenant (507 beyond).
+    #[arg(long, value_name = "N", default_value_t = Caps::default().users)]
+    max_users: usize,
+    /// Business requests per tenant (507 beyond).
+    #[arg(long, value_name = "N", default_value_t = Caps::default().requests)]
+    max_requests: usize,
+    /// Identity-verification transactions per tenant (507 beyond).
+    #[arg(long, value_name = "N", default_value_t = Caps::default().transactions)]
+    max_transactions: usize,
+    /// Bytes of decoded ID and liveness images per tenant (507 beyond).
+    #[arg(long, value_name = "BYTES", default_value_t = Caps::default().image_bytes)]
+    max_image_bytes: usize,
+    /// OTPs, links, refresh tokens and OAuth verifications per tenant, each (past it, those
+    /// nearest their expiry make room).
+    #[arg(long, value_name = "N", default_value_t = Caps::default().short_lived)]
+    max_short_lived: usize,
 }
 
 /// A limit flag's value: None for `off`. A newtype, because clap's derive reads a field of
@@ -101,6 +130,16 @@ async fn main() -> anyhow::Result<()> {
             otp_seconds: args.otp_lifetime,
             link_seconds: args.link_lifetime,
             access_token_seconds: args.access_token_lifetime,
+            incomplete_transaction_seconds: args.incomplete_transaction_lifetime,
+            idle_tenant_seconds: args.idle_tenant_lifetime,
+        },
+        caps: Caps {
+            tenants: args.max_tenants,
+            users: args.max_users,
+            requests: args.max_requests,
+            transactions: args.max_transactions,
+            image_bytes: args.max_image_bytes,
+            short_lived: args.max_short_lived,
         },
         rate_limits: if args.rate_limits == "off" {
             RateLimits::off()

@@ -33,6 +33,14 @@ fn help_documents_every_flag_and_default() {
         "--wrong-otp-code-limit",
         "--failed-password-limit",
         "10/900",
+        "--max-tenants",
+        "--max-users",
+        "--max-requests",
+        "--max-transactions",
+        "--max-image-bytes",
+        "--max-short-lived",
+        "--incomplete-transaction-lifetime",
+        "--idle-tenant-lifetime",
         "4 MiB",
         "300 s",
     ] {
@@ -179,4 +187,26 @@ fn a_malformed_limit_is_refused() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--otp-request-limit"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_cap_flags_reach_the_sandbox() {
+    let (_child, url) = spawn(&["--max-tenants", "1"]);
+    let http = reqwest::Client::new();
+    let create = || {
+        http.post(format!("{url}/__sandbox/tenants"))
+            .header("ApiKey", "sandbox-api-key")
+            .send()
+    };
+    assert_eq!(create().await.expect("answered").status(), 200);
+    let refused = create().await.expect("answered");
+    assert_eq!(refused.status(), 507);
+    let body: serde_json::Value = refused.json().await.expect("an envelope");
+    assert_eq!(body["error_code"], 507);
+    assert!(
+        body["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("--max-tenants")),
+        "{body}"
+    );
 }

@@ -7,15 +7,14 @@ use common::*;
 use vlens_client::{KnownErrorCode, ResultExt, types};
 use vlens_sandbox::{Lifetimes, SandboxConfig, StartError};
 
-const SHORT: Lifetimes = Lifetimes {
-    otp_seconds: 60,
-    link_seconds: 120,
-    access_token_seconds: 600,
-};
-
 async fn short_lived() -> TestSandbox {
     TestSandbox::start_config(SandboxConfig {
-        lifetimes: SHORT,
+        lifetimes: Lifetimes {
+            otp_seconds: 60,
+            link_seconds: 120,
+            access_token_seconds: 600,
+            ..Lifetimes::default()
+        },
         ..SandboxConfig::default()
     })
     .await
@@ -108,8 +107,8 @@ async fn settings_out_of_range_are_refused_by_name() {
     let config = SandboxConfig {
         lifetimes: Lifetimes {
             otp_seconds: 0,
-            link_seconds: 900,
             access_token_seconds: i64::MAX,
+            ..Lifetimes::default()
         },
         ..SandboxConfig::default()
     };

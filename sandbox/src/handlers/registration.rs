@@ -190,7 +190,7 @@ pub async fn verify_oauth_token(
             },
             Ok(claims) => tenant.with_state(|state, now| {
                 let id = state.new_uuid();
-                state.oauth_verifications.insert(
+                state.add_oauth_verification(
                     id,
                     OAuthVerification {
                         email: claims.email.to_lowercase(),
@@ -344,6 +344,7 @@ pub async fn register(
         if email.as_deref().is_some_and(|e| state.email_exists(e)) {
             return Err(KnownErrorCode::EmailAlreadyRegistered.into());
         }
+        state.room_for_user()?;
         spend_proofs(state, phone_otp, email_proof.as_ref());
         let email_confirmed = email_proof.is_some();
         let user_id = state.insert_user(User {

@@ -73,13 +73,17 @@ impl TenantState {
             request_id,
             crate::time::after(now, self.settings.lifetimes.otp_seconds),
         );
-        self.otps.insert(id, otp);
-        if let Some(old) = self
+        // The one it supersedes goes first, so that it is not counted against the cap.
+        if let Some(&old) = self
             .latest_otp
-            .insert(Self::otp_key(purpose, destination, request_id), id)
+            .get(&Self::otp_key(purpose, destination, request_id))
         {
             self.otps.remove(&old);
         }
+        self.make_room_for_otp();
+        self.otps.insert(id, otp);
+        self.latest_otp
+            .insert(Self::otp_key(purpose, destination, request_id), id);
         self.outbox.insert(destination.to_string(), id);
         Ok(id)
     }

@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 use sha2::Sha256;
 use uuid::Uuid;
 
+use super::index::RequestIndex;
 use super::model::*;
 use crate::config::{RateLimits, Settings};
 use crate::defaults::{EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS};
@@ -40,6 +41,17 @@ fn derive(master: &[u8; 32], label: &str, tenant_id: i32) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Who a tenant is.
+pub struct TenantIdentity {
+    pub id: i32,
+    pub name: String,
+    pub api_key: String,
+    /// CheckEligibility requires a confirmed email.
+    pub require_email_confirmation: bool,
+    /// Made through `POST /__sandbox/tenants` (counted by `caps.tenants`, dropped when idle).
+    pub made_by_control: bool,
+}
+
 /// A tenant: ApiKey, admin, catalogue (shared), clock and records.
 pub struct Tenant {
     pub id: i32,
@@ -47,6 +59,10 @@ pub struct Tenant {
     api_key: String,
     /// CheckEligibility requires a confirmed email.
     pub require_email_confirmation: bool,
+    /// Made through the control API (built-in tenants are never dropped).
+    pub made_by_control: bool,
+    /// When a request last named its ApiKey, in the store's wall-clock seconds.
+    last_used: AtomicI64,
     pub keys: TenantKeys,
     /// The sandbox's configured policy (lifetimes, limits, caps).
     pub settings: Arc<Settings>,
@@ -76,14 +92,19 @@ impl std::fmt::Debug for Tenant {
 
 impl Tenant {
     pub fn new(
-        id: i32,
-        name: String,
-        api_key: String,
-        require_email_confirmation: bool,
+        identity: TenantIdentity,
         master: &[u8; 32],
         seed: Option<u64>,
         settings: Arc<Settings>,
+        requests: Arc<RequestIndex>,
     ) -> Self {
+        let TenantIdentity {
+            id,
+            name,
+            api_key,
+            require_email_confirmation,
+            made_by_control,
+        } = identity;
         let jwt = derive(master, "jwt", id);
         let oauth = derive(master, "oauth", id);
         let rng = match seed {
@@ -95,6 +116,8 @@ impl Tenant {
             name,
             api_key,
             require_email_confirmation,
+            made_by_control,
+            last_used: AtomicI64::new(0),
             keys: TenantKeys {
                 jwt_encoding: EncodingKey::from_secret(&jwt),
                 jwt_decoding: DecodingKey::from_secret(&jwt),
@@ -104,13 +127,23 @@ impl Tenant {
             },
             clock_offset: AtomicI64::new(0),
             faults_armed: AtomicUsize::new(0),
-            state: Mutex::new(TenantState::new(rng, Arc::clone(&settings))),
+            state: Mutex::new(TenantState::new(id, rng, Arc::clone(&settings), requests)),
             settings,
         }
     }
 
     pub fn api_key(&self) -> &str {
         &self.api_key
+    }
+
+    /// Marks the tenant used at `wall_seconds` (one relaxed store on every request).
+    pub fn touch(&self, wall_seconds: i64) {
+        self.last_used.store(wall_seconds, Ordering::Relaxed);
+    }
+
+    /// When it was last used.
+    pub fn last_used(&self) -> i64 {
+        self.last_used.load(Ordering::Relaxed)
     }
 
     /// The tenant's time: the wall clock plus the offset `/__sandbox/clock` added.
@@ -180,13 +213,22 @@ impl Tenant {
 pub struct TenantState {
     pub rng: StdRng,
     pub(super) settings: Arc<Settings>,
+    /// The tenant's id, under which its requests are indexed.
+    pub(super) tenant_id: i32,
+    /// The sandbox's request index (shared by every tenant).
+    pub(super) index: Arc<RequestIndex>,
+    /// Decoded bytes of every image the transactions hold (`caps.image_bytes`).
+    pub(super) image_bytes: usize,
     next_user_id: i64,
     next_request_number: u64,
     next_link_nonce: u64,
     pub users: HashMap<i64, User>,
     users_by_phone: HashMap<String, i64>,
     users_by_email: HashMap<String, i64>,
+    /// Added to, and given images, only through the methods of `records.rs`, which keep the
+    /// cap and `image_bytes` (a field stays public for reads and ownership changes).
     pub transactions: HashMap<Uuid, Transaction>,
+    /// Added to only through [`TenantState::add_request`], which keeps the cap and the index.
     pub requests: HashMap<Uuid, BusinessRequestRecord>,
     pub otps: HashMap<Uuid, Otp>,
     /// The live OTP per (purpose, phone/email/request): a newer one supersedes it.
@@ -207,9 +249,12 @@ pub struct TenantState {
 }
 
 impl TenantState {
-    fn new(rng: StdRng, settings: Arc<Settings>) -> Self {
+    fn new(tenant_id: i32, rng: StdRng, settings: Arc<Settings>, index: Arc<RequestIndex>) -> Self {
         Self {
             rng,
+            tenant_id,
+            index,
+            image_bytes: 0,
             // Id 1 is the admin.
             next_user_id: 100,
             next_request_number: 1,
@@ -233,6 +278,8 @@ impl TenantState {
     }
 
     fn clear(&mut self) {
+        self.unindex_requests();
+        self.image_bytes = 0;
         self.users.clear();
         self.users_by_phone.clear();
         self.users_by_email.clear();
@@ -271,6 +318,7 @@ impl TenantState {
         let nonce = self.next_link_nonce;
         self.next_link_nonce = self.next_link_nonce.wrapping_add(1);
         let hash = security_hash(link_key, purpose, request_id, nonce);
+        self.make_room_for_link();
         self.links.insert(
             hash.clone(),
             Link {
@@ -349,5 +397,6 @@ impl TenantState {
         self.oauth_verifications
             .retain(|_, verification| verification.expires_at > now);
         self.throttle.purge(now);
+        self.purge_incomplete_transactions(now);
     }
 }
