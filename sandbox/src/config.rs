@@ -46,6 +46,57 @@ pub struct SandboxConfig {
     pub rate_limits: RateLimits,
     /// How much the sandbox keeps, so that no traffic grows its memory without bound.
     pub caps: Caps,
+    /// How many connections, and how long each may take.
+    pub connections: Connections,
+}
+
+/// Connections: a cap and timeouts, so that slow or idle clients cannot hold the server.
+/// Each is above zero; [`start`](crate::start) refuses 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connections {
+    /// Connections served at once; one beyond is answered 503 (with `Retry-After: 1`) and
+    /// closed (default 1,024; keep it below the process's file-descriptor limit).
+    pub max: usize,
+    /// A request's head must arrive within this long of the wait for it starting: when the
+    /// connection opens, and when the previous reply has gone. So it bounds a slow head
+    /// (slowloris) and a keep-alive connection's wait for its next request (default 10 s).
+    /// A connection that overruns it is closed without a reply (hyper gives none).
+    pub header_read_timeout: std::time::Duration,
+    /// A request's body must arrive within this long of its head (408 beyond; default 30 s).
+    pub body_read_timeout: std::time::Duration,
+    /// A connection on which no byte moves either way for this long is closed, whatever it is
+    /// doing (default 60 s).
+    pub idle_timeout: std::time::Duration,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            max: 1_024,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            idle_timeout: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+impl Connections {
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.max == 0 {
+            problems.push("connections.max must be at least 1".to_string());
+        }
+        for (name, timeout) in [
+            ("connections.header_read_timeout", self.header_read_timeout),
+            ("connections.body_read_timeout", self.body_read_timeout),
+            ("connections.idle_timeout", self.idle_timeout),
+        ] {
+            if timeout.is_zero() {
+                problems.push(format!("{name} must be above zero"));
+            }
+        }
+        problems
+    }
 }
 
 /// Caps on what the sandbox keeps in memory. Past a cap on lasting records (users, requests,
@@ -292,6 +343,7 @@ impl SandboxConfig {
         let mut problems = self.lifetimes.problems();
         problems.extend(self.rate_limits.problems());
         problems.extend(self.caps.problems());
+        problems.extend(self.connections.problems());
         problems
     }
 
@@ -315,6 +367,7 @@ impl Default for SandboxConfig {
             lifetimes: Lifetimes::default(),
             rate_limits: RateLimits::default(),
             caps: Caps::default(),
+            connections: Connections::default(),
         }
     }
 }
@@ -330,6 +383,7 @@ impl fmt::Debug for SandboxConfig {
             .field("lifetimes", &self.lifetimes)
             .field("rate_limits", &self.rate_limits)
             .field("caps", &self.caps)
+            .field("connections", &self.connections)
             .finish()
     }
 }

@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 use clap::Parser;
-use vlens_sandbox::{Caps, Lifetimes, Limit, RateLimits, SandboxConfig, defaults};
+use std::time::Duration;
+
+use vlens_sandbox::{Caps, Connections, Lifetimes, Limit, RateLimits, SandboxConfig, defaults};
 
 const AFTER_HELP: &str = "\
 Defaults:
@@ -22,6 +24,9 @@ Defaults:
   Memory       Per tenant at most 10,000 users, 10,000 requests, 10,000 transactions and 64 MiB
                of images (507 beyond), 50,000 of each expiring record; 256 control-API tenants,
                dropped after an hour unused (flags below).
+  Connections  At most 1,024 at once (503 beyond); a request head within 10 s (also the
+               keep-alive idle limit), its body within 30 s (408 beyond); closed after 60 s with
+               no byte moving; TCP_NODELAY.
   Control API  /__sandbox/health, /tenants, /users, /otp, /requests/{id}/status, /clock,
                /faults, /rate-limits, /reset, /oauth/id-token (ApiKey required; see
                openapi/sandbox-control.yaml).
@@ -92,6 +97,20 @@ struct Args {
     /// nearest their expiry make room).
     #[arg(long, value_name = "N", default_value_t = Caps::default().short_lived)]
     max_short_lived: usize,
+    /// Connections served at once; one beyond is answered 503 and closed. Keep it below the
+    /// file-descriptor limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = Connections::default().max)]
+    max_connections: usize,
+    /// Seconds a request's head may take to arrive, counted from the connection's opening or
+    /// the previous reply (so it also closes idle keep-alive connections).
+    #[arg(long, value_name = "SECONDS", default_value_t = Connections::default().header_read_timeout.as_secs())]
+    header_read_timeout: u64,
+    /// Seconds a request's body may take to arrive after its head (408 beyond).
+    #[arg(long, value_name = "SECONDS", default_value_t = Connections::default().body_read_timeout.as_secs())]
+    body_read_timeout: u64,
+    /// Seconds a connection may go without a byte moving either way before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = Connections::default().idle_timeout.as_secs())]
+    idle_timeout: u64,
 }
 
 /// A limit flag's value: None for `off`. A newtype, because clap's derive reads a field of
@@ -140,6 +159,12 @@ async fn main() -> anyhow::Result<()> {
             transactions: args.max_transactions,
             image_bytes: args.max_image_bytes,
             short_lived: args.max_short_lived,
+        },
+        connections: Connections {
+            max: args.max_connections,
+            header_read_timeout: Duration::from_secs(args.header_read_timeout),
+            body_read_timeout: Duration::from_secs(args.body_read_timeout),
+            idle_timeout: Duration::from_secs(args.idle_timeout),
         },
         rate_limits: if args.rate_limits == "off" {
             RateLimits::off()

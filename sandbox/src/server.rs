@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::SandboxConfig;
+use crate::http::serve::serve;
 use crate::http::{AppState, router};
 use crate::store::Store;
 
@@ -131,17 +132,11 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
         store: Arc::clone(&store),
         observer: config.observer.clone(),
         local_addr,
+        body_read_timeout: config.connections.body_read_timeout,
     };
     let app = router(state);
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "the sandbox server stopped with an error");
-        }
-    });
+    let server = tokio::spawn(serve(listener, app, config.connections, stopped));
     let purging = Arc::clone(&store);
     let purger = tokio::spawn(async move {
         let mut interval = tokio::time::interval(PURGE_INTERVAL);

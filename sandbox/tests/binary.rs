@@ -41,6 +41,10 @@ fn help_documents_every_flag_and_default() {
         "--max-short-lived",
         "--incomplete-transaction-lifetime",
         "--idle-tenant-lifetime",
+        "--max-connections",
+        "--header-read-timeout",
+        "--body-read-timeout",
+        "--idle-timeout",
         "4 MiB",
         "300 s",
     ] {

@@ -209,6 +209,7 @@ mod tests {
             store: Arc::clone(&store),
             observer: None,
             local_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
+            body_read_timeout: std::time::Duration::from_secs(1),
         };
 
         let default = store

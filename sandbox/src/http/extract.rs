@@ -201,26 +201,37 @@ fn is_json_content_type(parts_headers: &http::HeaderMap) -> bool {
     essence == "application/json"
 }
 
-async fn body_bytes(request: Request) -> ApiResult<Bytes> {
-    Bytes::from_request(request, &())
-        .await
-        .map_err(|rejection| {
-            if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::field("body", "could not be read")
-            }
-        })
+/// The body, read within `timeout` (408 beyond). A `Content-Length` over the limit is 413 before
+/// a byte is read: hyper sends `100 Continue` to an `Expect: 100-continue` request only when
+/// its body is first read, so such a client is told "too large" instead of being invited to
+/// upload it.
+async fn body_bytes(request: Request, timeout: std::time::Duration) -> ApiResult<Bytes> {
+    let declared = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > crate::defaults::MAX_BODY_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    match tokio::time::timeout(timeout, Bytes::from_request(request, &())).await {
+        Err(_) => Err(ApiError::BodyTimeout(timeout)),
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(rejection)) if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::PayloadTooLarge)
+        }
+        Ok(Err(_)) => Err(ApiError::field("body", "could not be read")),
+    }
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, _state: &AppState) -> ApiResult<Self> {
+    async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
         if !is_json_content_type(request.headers()) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let bytes = body_bytes(request).await?;
+        let bytes = body_bytes(request, state.body_read_timeout).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::field("body", "is required (a JSON object)"));
         }
@@ -231,9 +242,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 impl<T: DeserializeOwned> FromRequest<AppState> for OptionalJsonBody<T> {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, _state: &AppState) -> ApiResult<Self> {
+    async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
         let json = is_json_content_type(request.headers());
-        let bytes = body_bytes(request).await?;
+        let bytes = body_bytes(request, state.body_read_timeout).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(None));
         }

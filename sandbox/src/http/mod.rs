@@ -5,6 +5,7 @@ mod faults;
 mod middleware;
 pub mod reply;
 mod routes;
+pub mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub observer: Option<ResponseObserver>,
     /// The bound address: the base URL when a request has no usable `Host`.
     pub local_addr: SocketAddr,
+    /// A request body must arrive within this long of its head (408 beyond).
+    pub body_read_timeout: std::time::Duration,
 }
