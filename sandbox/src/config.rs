@@ -48,6 +48,84 @@ pub struct SandboxConfig {
     pub caps: Caps,
     /// How many connections, and how long each may take.
     pub connections: Connections,
+    /// Where the links in replies point (signing page, contract PDF, payment page).
+    pub public_base_url: PublicBaseUrl,
+}
+
+/// Where the links the sandbox hands out point.
+///
+/// As text (the command line): a URL, or `from-host-header`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PublicBaseUrl {
+    /// `http://<the bound address>` (the default).
+    #[default]
+    Bound,
+    /// This base: `http` or `https`, a host, an optional port and path prefix, no query, such as
+    /// `https://proxy.example:8443/vlens` for a sandbox behind a proxy. A trailing `/` is dropped.
+    Fixed(String),
+    /// `http://<Host header>` of each request. Only when asked: any client then chooses the host
+    /// its links (with a real SecurityHash) point at.
+    FromHostHeader,
+}
+
+impl PublicBaseUrl {
+    /// The base for a sandbox bound at `bound` (`http://127.0.0.1:8080`), without a trailing `/`;
+    /// None for [`PublicBaseUrl::FromHostHeader`].
+    pub(crate) fn resolve(&self, bound: &str) -> Option<String> {
+        match self {
+            PublicBaseUrl::Bound => Some(bound.to_string()),
+            PublicBaseUrl::Fixed(url) => Some(url.trim_end_matches('/').to_string()),
+            PublicBaseUrl::FromHostHeader => None,
+        }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        match self {
+            PublicBaseUrl::Fixed(url) if !is_base_url(url) => vec![
+                "public_base_url must be an http or https URL with a host and no query, \
+                 fragment or user info, such as https://proxy.example:8443/vlens"
+                    .to_string(),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An `http`/`https` URL with a host, no user info, query or fragment.
+fn is_base_url(text: &str) -> bool {
+    let Ok(uri) = text.parse::<http::Uri>() else {
+        return false;
+    };
+    matches!(uri.scheme_str(), Some("http" | "https"))
+        && uri.authority().is_some_and(|authority| {
+            !authority.host().is_empty() && !authority.as_str().contains('@')
+        })
+        && uri.query().is_none()
+        && !text.contains('#')
+}
+
+/// Why a public base URL's text did not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the public base URL is an http or https URL with a host and no query (such as \
+     https://proxy.example:8443/vlens), or `from-host-header`"
+)]
+pub struct PublicBaseUrlError;
+
+impl FromStr for PublicBaseUrl {
+    type Err = PublicBaseUrlError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        if text == "from-host-header" {
+            return Ok(PublicBaseUrl::FromHostHeader);
+        }
+        if is_base_url(text) {
+            Ok(PublicBaseUrl::Fixed(text.to_string()))
+        } else {
+            Err(PublicBaseUrlError)
+        }
+    }
 }
 
 /// Connections: a cap and timeouts, so that slow or idle clients cannot hold the server.
@@ -344,6 +422,7 @@ impl SandboxConfig {
         problems.extend(self.rate_limits.problems());
         problems.extend(self.caps.problems());
         problems.extend(self.connections.problems());
+        problems.extend(self.public_base_url.problems());
         problems
     }
 
@@ -368,6 +447,7 @@ impl Default for SandboxConfig {
             rate_limits: RateLimits::default(),
             caps: Caps::default(),
             connections: Connections::default(),
+            public_base_url: PublicBaseUrl::default(),
         }
     }
 }
@@ -384,6 +464,7 @@ impl fmt::Debug for SandboxConfig {
             .field("rate_limits", &self.rate_limits)
             .field("caps", &self.caps)
             .field("connections", &self.connections)
+            .field("public_base_url", &self.public_base_url)
             .finish()
     }
 }

@@ -37,8 +37,8 @@ mod time;
 mod validate;
 
 pub use config::{
-    Caps, Connections, Lifetimes, Limit, LimitSyntaxError, ObservedResponse, RateLimits,
-    ResponseObserver, SandboxConfig,
+    Caps, Connections, Lifetimes, Limit, LimitSyntaxError, ObservedResponse, PublicBaseUrl,
+    PublicBaseUrlError, RateLimits, ResponseObserver, SandboxConfig,
 };
 pub use geo::{destination_point, distance_km};
 pub use server::{RunningSandbox, StartError, start};

@@ -4,7 +4,9 @@ use anyhow::Context;
 use clap::Parser;
 use std::time::Duration;
 
-use vlens_sandbox::{Caps, Connections, Lifetimes, Limit, RateLimits, SandboxConfig, defaults};
+use vlens_sandbox::{
+    Caps, Connections, Lifetimes, Limit, PublicBaseUrl, RateLimits, SandboxConfig, defaults,
+};
 
 const AFTER_HELP: &str = "\
 Defaults:
@@ -48,6 +50,11 @@ struct Args {
     /// Makes every generated id, OTP code and token secret reproducible (default: random).
     #[arg(long)]
     seed: Option<u64>,
+    /// Where the links in replies point: a URL such as https://proxy.example:8443/vlens (a proxy
+    /// in front of the sandbox), or `from-host-header` (each request's Host header). Default: the
+    /// bound address.
+    #[arg(long, value_name = "URL")]
+    public_base_url: Option<PublicBaseUrl>,
     /// How long an OTP lives, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = defaults::OTP_LIFETIME_SECONDS)]
     otp_lifetime: i64,
@@ -145,6 +152,7 @@ async fn main() -> anyhow::Result<()> {
             .api_key
             .unwrap_or_else(|| defaults::DEFAULT_API_KEY.to_string()),
         seed: args.seed,
+        public_base_url: args.public_base_url.unwrap_or_default(),
         lifetimes: Lifetimes {
             otp_seconds: args.otp_lifetime,
             link_seconds: args.link_lifetime,

@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::SandboxConfig;
+use crate::http::extract::LinkBase;
 use crate::http::serve::serve;
 use crate::http::{AppState, router};
 use crate::store::Store;
@@ -45,6 +46,7 @@ pub enum StartError {
 pub struct RunningSandbox {
     local_addr: SocketAddr,
     base_url: String,
+    public_base_url: Option<String>,
     store: Arc<Store>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -55,6 +57,12 @@ impl RunningSandbox {
     /// `http://<host>:<port>`, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Where the links in replies point (`SandboxConfig::public_base_url`), without a trailing
+    /// slash; None when they follow each request's `Host` header.
+    pub fn public_base_url(&self) -> Option<&str> {
+        self.public_base_url.as_deref()
     }
 
     /// The bound address.
@@ -128,10 +136,17 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
         config.seed,
         Arc::new(config.settings()),
     ));
+    let base_url = format!("http://{local_addr}");
+    let public_base_url = config.public_base_url.resolve(&base_url);
     let state = AppState {
         store: Arc::clone(&store),
         observer: config.observer.clone(),
-        local_addr,
+        links: match &public_base_url {
+            Some(base) => LinkBase::Fixed(base.clone()),
+            None => LinkBase::FromHost {
+                fallback: base_url.clone(),
+            },
+        },
         body_read_timeout: config.connections.body_read_timeout,
     };
     let app = router(state);
@@ -149,7 +164,8 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
     tracing::info!(%local_addr, "vlens-sandbox listening");
     Ok(RunningSandbox {
         local_addr,
-        base_url: format!("http://{local_addr}"),
+        base_url,
+        public_base_url,
         store,
         stop: Some(stop),
         server: Some(server),

@@ -41,6 +41,8 @@ fn help_documents_every_flag_and_default() {
         "--max-short-lived",
         "--incomplete-transaction-lifetime",
         "--idle-tenant-lifetime",
+        "--public-base-url",
+        "from-host-header",
         "--max-connections",
         "--header-read-timeout",
         "--body-read-timeout",

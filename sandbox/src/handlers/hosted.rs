@@ -208,7 +208,7 @@ mod tests {
         let state = AppState {
             store: Arc::clone(&store),
             observer: None,
-            local_addr: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
+            links: crate::http::extract::LinkBase::Fixed("http://127.0.0.1:1".to_string()),
             body_read_timeout: std::time::Duration::from_secs(1),
         };
 
