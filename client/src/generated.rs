@@ -3752,7 +3752,7 @@ Sends a `POST` request to `/api/IdentityUserSession/CreateInvitation`
     }
     /**Authenticate admin or service account (AU1)
 
-Admin tokens for admin operations. The `TenancyName` header and the body's `tenancyName` must both name the ApiKey's tenant. Wrong credentials answer 401.
+Admin tokens for admin operations. The `TenancyName` header and the body's `tenancyName` must both name the ApiKey's tenant. Wrong credentials answer 401; too many wrong passwords in a window answer TooManyFailedLogins.
 
 Sends a `POST` request to `/api/credentials/Login`
 

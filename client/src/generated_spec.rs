@@ -38,6 +38,8 @@ pub enum KnownErrorCode {
     OAuthVerificationNotFound,
     ///`4105` (HTTP 200, this project's own): "Refresh token is invalid or expired." A refresh token that is malformed, expired, of another tenant or already used (refresh tokens rotate).
     InvalidRefreshToken,
+    ///`4106` (HTTP 200, this project's own): "Too many failed login attempts; try again later." Admin login or end-user Login after more wrong passwords for the account than the limit allows in the window; until the window ends even the right password answers this. `error_descriptions` names the account field and the seconds left.
+    TooManyFailedLogins,
     ///`4201` (HTTP 200, this project's own): "Invalid OTP code." The code does not match. Each wrong code counts towards the attempt limit.
     OtpInvalid,
     ///`4202` (HTTP 200, this project's own): "OTP code has expired." The OTP was validated after its expiry (the sandbox's OTPs live 300 seconds).
@@ -48,6 +50,10 @@ pub enum KnownErrorCode {
     OtpAttemptsExceeded,
     ///`4205` (HTTP 200, this project's own): "OTP request not found." The otpRequestId is unknown, belongs to another phone, request or purpose, or was superseded by a newer OTP.
     OtpRequestNotFound,
+    ///`4206` (HTTP 200, this project's own): "Too many OTPs requested; try again later." More OTPs for one phone number, email or business request than the limit allows in the window; no OTP is sent. `error_descriptions` names the field (`phoneNumber`, `email` or `requestId`) and the seconds left.
+    TooManyOtpRequests,
+    ///`4207` (HTTP 200, this project's own): "Too many wrong OTP codes; try again later." More wrong codes for one phone number, email or business request than the limit allows in the window, counted across every OTP sent there (a newer OTP does not reset the count); no OTP of it validates, the right code included, until the window ends. `error_descriptions` names the field and the seconds left.
+    TooManyWrongOtpCodes,
     ///`4301` (HTTP 200, this project's own): "Verification transaction not found." A transaction id that does not exist in this tenant or belongs to another user.
     TransactionNotFound,
     ///`4302` (HTTP 200, this project's own): "Both ID front and ID back must be verified before liveness." Liveness on a transaction that lacks the front or the back of the national ID.
@@ -87,7 +93,7 @@ pub enum KnownErrorCode {
 }
 impl KnownErrorCode {
     /// All codes, in the spec's order.
-    pub const ALL: [KnownErrorCode; 37] = [
+    pub const ALL: [KnownErrorCode; 40] = [
         KnownErrorCode::BadRequest,
         KnownErrorCode::Unauthorized,
         KnownErrorCode::Forbidden,
@@ -102,11 +108,14 @@ impl KnownErrorCode {
         KnownErrorCode::PhoneNumberNotVerified,
         KnownErrorCode::OAuthVerificationNotFound,
         KnownErrorCode::InvalidRefreshToken,
+        KnownErrorCode::TooManyFailedLogins,
         KnownErrorCode::OtpInvalid,
         KnownErrorCode::OtpExpired,
         KnownErrorCode::OtpAlreadyUsed,
         KnownErrorCode::OtpAttemptsExceeded,
         KnownErrorCode::OtpRequestNotFound,
+        KnownErrorCode::TooManyOtpRequests,
+        KnownErrorCode::TooManyWrongOtpCodes,
         KnownErrorCode::TransactionNotFound,
         KnownErrorCode::IdSidesRequired,
         KnownErrorCode::LivenessFramesIdentical,
@@ -143,11 +152,14 @@ impl KnownErrorCode {
             KnownErrorCode::PhoneNumberNotVerified => 4103,
             KnownErrorCode::OAuthVerificationNotFound => 4104,
             KnownErrorCode::InvalidRefreshToken => 4105,
+            KnownErrorCode::TooManyFailedLogins => 4106,
             KnownErrorCode::OtpInvalid => 4201,
             KnownErrorCode::OtpExpired => 4202,
             KnownErrorCode::OtpAlreadyUsed => 4203,
             KnownErrorCode::OtpAttemptsExceeded => 4204,
             KnownErrorCode::OtpRequestNotFound => 4205,
+            KnownErrorCode::TooManyOtpRequests => 4206,
+            KnownErrorCode::TooManyWrongOtpCodes => 4207,
             KnownErrorCode::TransactionNotFound => 4301,
             KnownErrorCode::IdSidesRequired => 4302,
             KnownErrorCode::LivenessFramesIdentical => 4303,
@@ -185,11 +197,14 @@ impl KnownErrorCode {
             4103 => Some(KnownErrorCode::PhoneNumberNotVerified),
             4104 => Some(KnownErrorCode::OAuthVerificationNotFound),
             4105 => Some(KnownErrorCode::InvalidRefreshToken),
+            4106 => Some(KnownErrorCode::TooManyFailedLogins),
             4201 => Some(KnownErrorCode::OtpInvalid),
             4202 => Some(KnownErrorCode::OtpExpired),
             4203 => Some(KnownErrorCode::OtpAlreadyUsed),
             4204 => Some(KnownErrorCode::OtpAttemptsExceeded),
             4205 => Some(KnownErrorCode::OtpRequestNotFound),
+            4206 => Some(KnownErrorCode::TooManyOtpRequests),
+            4207 => Some(KnownErrorCode::TooManyWrongOtpCodes),
             4301 => Some(KnownErrorCode::TransactionNotFound),
             4302 => Some(KnownErrorCode::IdSidesRequired),
             4303 => Some(KnownErrorCode::LivenessFramesIdentical),
@@ -230,11 +245,14 @@ impl KnownErrorCode {
             KnownErrorCode::PhoneNumberNotVerified => "PhoneNumberNotVerified",
             KnownErrorCode::OAuthVerificationNotFound => "OAuthVerificationNotFound",
             KnownErrorCode::InvalidRefreshToken => "InvalidRefreshToken",
+            KnownErrorCode::TooManyFailedLogins => "TooManyFailedLogins",
             KnownErrorCode::OtpInvalid => "OtpInvalid",
             KnownErrorCode::OtpExpired => "OtpExpired",
             KnownErrorCode::OtpAlreadyUsed => "OtpAlreadyUsed",
             KnownErrorCode::OtpAttemptsExceeded => "OtpAttemptsExceeded",
             KnownErrorCode::OtpRequestNotFound => "OtpRequestNotFound",
+            KnownErrorCode::TooManyOtpRequests => "TooManyOtpRequests",
+            KnownErrorCode::TooManyWrongOtpCodes => "TooManyWrongOtpCodes",
             KnownErrorCode::TransactionNotFound => "TransactionNotFound",
             KnownErrorCode::IdSidesRequired => "IdSidesRequired",
             KnownErrorCode::LivenessFramesIdentical => "LivenessFramesIdentical",
@@ -278,11 +296,14 @@ impl KnownErrorCode {
                 Some(KnownErrorCode::OAuthVerificationNotFound)
             }
             "InvalidRefreshToken" => Some(KnownErrorCode::InvalidRefreshToken),
+            "TooManyFailedLogins" => Some(KnownErrorCode::TooManyFailedLogins),
             "OtpInvalid" => Some(KnownErrorCode::OtpInvalid),
             "OtpExpired" => Some(KnownErrorCode::OtpExpired),
             "OtpAlreadyUsed" => Some(KnownErrorCode::OtpAlreadyUsed),
             "OtpAttemptsExceeded" => Some(KnownErrorCode::OtpAttemptsExceeded),
             "OtpRequestNotFound" => Some(KnownErrorCode::OtpRequestNotFound),
+            "TooManyOtpRequests" => Some(KnownErrorCode::TooManyOtpRequests),
+            "TooManyWrongOtpCodes" => Some(KnownErrorCode::TooManyWrongOtpCodes),
             "TransactionNotFound" => Some(KnownErrorCode::TransactionNotFound),
             "IdSidesRequired" => Some(KnownErrorCode::IdSidesRequired),
             "LivenessFramesIdentical" => Some(KnownErrorCode::LivenessFramesIdentical),
@@ -333,6 +354,9 @@ impl KnownErrorCode {
                 "OAuth token verification request not found or not verified."
             }
             KnownErrorCode::InvalidRefreshToken => "Refresh token is invalid or expired.",
+            KnownErrorCode::TooManyFailedLogins => {
+                "Too many failed login attempts; try again later."
+            }
             KnownErrorCode::OtpInvalid => "Invalid OTP code.",
             KnownErrorCode::OtpExpired => "OTP code has expired.",
             KnownErrorCode::OtpAlreadyUsed => "OTP code has already been used.",
@@ -340,6 +364,12 @@ impl KnownErrorCode {
                 "Too many wrong OTP attempts; request a new OTP."
             }
             KnownErrorCode::OtpRequestNotFound => "OTP request not found.",
+            KnownErrorCode::TooManyOtpRequests => {
+                "Too many OTPs requested; try again later."
+            }
+            KnownErrorCode::TooManyWrongOtpCodes => {
+                "Too many wrong OTP codes; try again later."
+            }
             KnownErrorCode::TransactionNotFound => "Verification transaction not found.",
             KnownErrorCode::IdSidesRequired => {
                 "Both ID front and ID back must be verified before liveness."
@@ -393,11 +423,14 @@ impl KnownErrorCode {
             KnownErrorCode::PhoneNumberNotVerified => 200,
             KnownErrorCode::OAuthVerificationNotFound => 200,
             KnownErrorCode::InvalidRefreshToken => 200,
+            KnownErrorCode::TooManyFailedLogins => 200,
             KnownErrorCode::OtpInvalid => 200,
             KnownErrorCode::OtpExpired => 200,
             KnownErrorCode::OtpAlreadyUsed => 200,
             KnownErrorCode::OtpAttemptsExceeded => 200,
             KnownErrorCode::OtpRequestNotFound => 200,
+            KnownErrorCode::TooManyOtpRequests => 200,
+            KnownErrorCode::TooManyWrongOtpCodes => 200,
             KnownErrorCode::TransactionNotFound => 200,
             KnownErrorCode::IdSidesRequired => 200,
             KnownErrorCode::LivenessFramesIdentical => 200,
@@ -435,11 +468,14 @@ impl KnownErrorCode {
             KnownErrorCode::PhoneNumberNotVerified => ErrorCodeSource::Project,
             KnownErrorCode::OAuthVerificationNotFound => ErrorCodeSource::Project,
             KnownErrorCode::InvalidRefreshToken => ErrorCodeSource::Project,
+            KnownErrorCode::TooManyFailedLogins => ErrorCodeSource::Project,
             KnownErrorCode::OtpInvalid => ErrorCodeSource::Project,
             KnownErrorCode::OtpExpired => ErrorCodeSource::Project,
             KnownErrorCode::OtpAlreadyUsed => ErrorCodeSource::Project,
             KnownErrorCode::OtpAttemptsExceeded => ErrorCodeSource::Project,
             KnownErrorCode::OtpRequestNotFound => ErrorCodeSource::Project,
+            KnownErrorCode::TooManyOtpRequests => ErrorCodeSource::Project,
+            KnownErrorCode::TooManyWrongOtpCodes => ErrorCodeSource::Project,
             KnownErrorCode::TransactionNotFound => ErrorCodeSource::Project,
             KnownErrorCode::IdSidesRequired => ErrorCodeSource::Project,
             KnownErrorCode::LivenessFramesIdentical => ErrorCodeSource::Project,
@@ -562,6 +598,7 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::RequestNotApproved,
             KnownErrorCode::RequestAlreadyActivated,
             KnownErrorCode::LocationRevalidationRequired,
+            KnownErrorCode::TooManyOtpRequests,
         ],
         response_schema: "ApiOutputRequestOtp",
         request_schema: Some("StepRequestOtpInput"),
@@ -584,6 +621,7 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::OtpExpired,
             KnownErrorCode::OtpAlreadyUsed,
             KnownErrorCode::OtpAttemptsExceeded,
+            KnownErrorCode::TooManyWrongOtpCodes,
         ],
         response_schema: "ApiOutputSecretString",
         request_schema: Some("StepValidateOtpInput"),
@@ -737,6 +775,9 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::OtpExpired,
             KnownErrorCode::OtpAlreadyUsed,
             KnownErrorCode::OtpAttemptsExceeded,
+            KnownErrorCode::TooManyFailedLogins,
+            KnownErrorCode::TooManyOtpRequests,
+            KnownErrorCode::TooManyWrongOtpCodes,
         ],
         response_schema: "ApiOutputUserLogin",
         request_schema: Some("UserLoginInput"),
@@ -771,6 +812,7 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::OtpExpired,
             KnownErrorCode::OtpAlreadyUsed,
             KnownErrorCode::OtpAttemptsExceeded,
+            KnownErrorCode::TooManyWrongOtpCodes,
         ],
         response_schema: "ApiOutputRegister",
         request_schema: Some("RegisterInput"),
@@ -790,6 +832,8 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::OtpExpired,
             KnownErrorCode::OtpAlreadyUsed,
             KnownErrorCode::OtpAttemptsExceeded,
+            KnownErrorCode::TooManyOtpRequests,
+            KnownErrorCode::TooManyWrongOtpCodes,
         ],
         response_schema: "ApiOutputRegisterStep",
         request_schema: Some("VerifyEmailInput"),
@@ -821,6 +865,8 @@ pub static OPERATIONS: [Operation; 32] = [
             KnownErrorCode::OtpExpired,
             KnownErrorCode::OtpAlreadyUsed,
             KnownErrorCode::OtpAttemptsExceeded,
+            KnownErrorCode::TooManyOtpRequests,
+            KnownErrorCode::TooManyWrongOtpCodes,
         ],
         response_schema: "ApiOutputRegisterStep",
         request_schema: Some("VerifyPhoneInput"),
@@ -925,7 +971,7 @@ pub static OPERATIONS: [Operation; 32] = [
         method: "POST",
         path: "/api/credentials/Login",
         token: TokenKind::None,
-        error_codes: &[],
+        error_codes: &[KnownErrorCode::TooManyFailedLogins],
         response_schema: "ApiOutputLogin",
         request_schema: Some("LoginInput"),
         decode_response: crate::spec::decode_as::<types::ApiOutputLogin>,

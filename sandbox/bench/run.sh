@@ -28,7 +28,10 @@ cargo build --release -q -p vlens-sandbox
 binary="${CARGO_TARGET_DIR:-$root/target}/release/vlens-sandbox"
 
 work=$(mktemp -d)
-RUST_LOG=warn "$binary" --host 127.0.0.1 --port 0 --seed 1 >"$work/stdout" 2>"$work/stderr" &
+# --rate-limits off: a throttled StepRequestOtp still answers HTTP 200 (TooManyOtpRequests in the
+# envelope), so with the limits on wrk would measure refusals after the tenth OTP.
+RUST_LOG=warn "$binary" --host 127.0.0.1 --port 0 --seed 1 --rate-limits off \
+    >"$work/stdout" 2>"$work/stderr" &
 pid=$!
 cleanup() {
     kill "$pid" 2>/dev/null || true

@@ -11,9 +11,7 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use vlens_client::types::SessionPermissions;
 
-use crate::defaults::{
-    ACCESS_TOKEN_LIFETIME_SECONDS, REFRESH_TOKEN_LIFETIME_SECONDS, SESSION_TOKEN_LIFETIME_SECONDS,
-};
+use crate::defaults::{REFRESH_TOKEN_LIFETIME_SECONDS, SESSION_TOKEN_LIFETIME_SECONDS};
 use crate::error::ApiError;
 use crate::store::{RefreshRecord, Tenant, TenantState};
 use crate::time::after;
@@ -62,6 +60,7 @@ fn validation() -> Validation {
 }
 
 fn sign<T: Serialize>(tenant: &Tenant, claims: &T) -> Result<String, ApiError> {
+    crate::jwt::ensure_provider();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
@@ -91,7 +90,7 @@ pub fn access_token(
                 TokenAudience::User
             },
             iat: now.timestamp(),
-            exp: after(now, ACCESS_TOKEN_LIFETIME_SECONDS).timestamp(),
+            exp: after(now, tenant.settings.lifetimes.access_token_seconds).timestamp(),
             jti: None,
         },
     )
@@ -122,7 +121,7 @@ pub fn refresh_token(
             jti: Some(jti.clone()),
         },
     )?;
-    state.refresh_tokens.insert(
+    state.add_refresh_token(
         jti,
         RefreshRecord {
             subject,
@@ -155,6 +154,7 @@ impl From<TokenError> for ApiError {
 
 /// Verifies a token's signature, tenant and expiry (against the tenant's clock).
 pub fn verify(tenant: &Tenant, token: &str) -> Result<Claims, TokenError> {
+    crate::jwt::ensure_provider();
     let claims = jsonwebtoken::decode::<Claims>(token, &tenant.keys.jwt_decoding, &validation())
         .map_err(|_| TokenError::Invalid)?
         .claims;
@@ -272,6 +272,7 @@ pub fn mint_id_token(
         exp: after(now, lifetime_seconds).timestamp(),
         tid: tenant.id,
     };
+    crate::jwt::ensure_provider();
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
@@ -289,6 +290,7 @@ pub fn verify_id_token(
     provider: &str,
     token: &str,
 ) -> Result<IdTokenClaims, &'static str> {
+    crate::jwt::ensure_provider();
     let claims =
         jsonwebtoken::decode::<IdTokenClaims>(token, &tenant.keys.oauth_decoding, &validation())
             .map_err(|_| "Token is malformed or its signature is invalid")?

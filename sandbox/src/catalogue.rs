@@ -1,8 +1,9 @@
 //! The product catalogue every tenant offers, and the validation of field values against it.
 //!
-//! Two products: 414 "Personal Loan" (approved automatically on creation, no payment check) and
+//! Three products: 414 "Personal Loan" (approved automatically on creation, no payment check),
 //! 415 "Commercial Lease Agreement" (Pending Approval until approved through the control API,
-//! payment check). A field with a `defaultValue` may be left out (the default applies); every
+//! payment check) and 416 "Device Instalment Plan" (approved on creation, payment check: the
+//! one product whose activation needs no approval step and still goes through payment). A field with a `defaultValue` may be left out (the default applies); every
 //! other text, dropdown and date field is required. Table fields are the provider's (an
 //! instalment plan, a rent schedule) and are not set by the customer.
 
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 
 use vlens_client::types::{AvailableValueItem, RequestField, RequestType, RequestTypeTemplate};
 
-use crate::defaults::{COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
+use crate::defaults::{COMMERCIAL_LEASE_TYPE_ID, DEVICE_INSTALMENT_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
 use crate::error::FieldProblem;
 
 /// What kind of input a field takes.
@@ -84,6 +85,14 @@ const RENT_SCHEDULE: &[&[&str]] = &[
     &["Year 1", "120000"],
     &["Year 2", "132000"],
 ];
+const DEVICE_CATEGORIES: &[&str] = &["Smartphone", "Laptop", "Tablet", "Home Appliance"];
+const DEVICE_TERMS: &[&str] = &["6", "12", "18", "24"];
+const PAYMENT_SCHEDULE: &[&[&str]] = &[
+    &["Instalment", "Due date", "Amount (EGP)"],
+    &["1", "2026-01-01", "2500"],
+    &["2", "2026-02-01", "2500"],
+    &["3", "2026-03-01", "2500"],
+];
 
 const fn field(
     key: &'static str,
@@ -108,9 +117,11 @@ const APPLICANT: (&str, &str) = ("Applicant", "مقدم الطلب");
 const LOAN: (&str, &str) = ("Loan Details", "تفاصيل القرض");
 const BUSINESS: (&str, &str) = ("Business Details", "تفاصيل النشاط");
 const LEASE: (&str, &str) = ("Lease Terms", "شروط الإيجار");
+const DEVICE: (&str, &str) = ("Device", "الجهاز");
+const INSTALMENTS: (&str, &str) = ("Instalment Plan", "خطة التقسيط");
 
 /// The catalogue, in display order.
-pub static PRODUCTS: [Product; 2] = [
+pub static PRODUCTS: [Product; 3] = [
     Product {
         id: PERSONAL_LOAN_TYPE_ID,
         name: "Personal Loan",
@@ -229,6 +240,82 @@ pub static PRODUCTS: [Product; 2] = [
                 FieldKind::Table(RENT_SCHEDULE),
                 None,
                 LEASE,
+            ),
+        ],
+    },
+    Product {
+        id: DEVICE_INSTALMENT_TYPE_ID,
+        name: "Device Instalment Plan",
+        category: 3,
+        category_name: "Consumer Finance",
+        contract_type_id: 9,
+        contract_type_name: "Instalment Sale Contract",
+        auto_approve: true,
+        payment_check: true,
+        fields: &[
+            field(
+                "fullName",
+                "Full name",
+                "الاسم بالكامل",
+                FieldKind::Text,
+                None,
+                APPLICANT,
+            ),
+            field(
+                "deviceCategory",
+                "Device category",
+                "فئة الجهاز",
+                FieldKind::Dropdown(DEVICE_CATEGORIES),
+                None,
+                DEVICE,
+            ),
+            field(
+                "deviceModel",
+                "Device model",
+                "طراز الجهاز",
+                FieldKind::Text,
+                None,
+                DEVICE,
+            ),
+            field(
+                "devicePrice",
+                "Device price (EGP)",
+                "سعر الجهاز",
+                FieldKind::Text,
+                None,
+                DEVICE,
+            ),
+            field(
+                "downPayment",
+                "Down payment (EGP)",
+                "المقدم",
+                FieldKind::Text,
+                Some("0"),
+                INSTALMENTS,
+            ),
+            field(
+                "installmentMonths",
+                "Instalments (months)",
+                "عدد الأقساط بالشهور",
+                FieldKind::Dropdown(DEVICE_TERMS),
+                Some("12"),
+                INSTALMENTS,
+            ),
+            field(
+                "firstInstallmentDate",
+                "First instalment date",
+                "تاريخ أول قسط",
+                FieldKind::Date,
+                None,
+                INSTALMENTS,
+            ),
+            field(
+                "paymentSchedule",
+                "Payment schedule",
+                "جدول السداد",
+                FieldKind::Table(PAYMENT_SCHEDULE),
+                None,
+                INSTALMENTS,
             ),
         ],
     },
@@ -407,9 +494,15 @@ mod tests {
     }
 
     #[test]
-    fn catalogue_has_one_auto_and_one_paid_product() {
-        assert!(PRODUCTS.iter().any(|p| p.auto_approve && !p.payment_check));
-        assert!(PRODUCTS.iter().any(|p| !p.auto_approve && p.payment_check));
+    fn catalogue_has_each_kind_of_product() {
+        let kind = |id| product(id).map(|p| (p.auto_approve, p.payment_check));
+        assert_eq!(kind(PERSONAL_LOAN_TYPE_ID), Some((true, false)));
+        assert_eq!(kind(COMMERCIAL_LEASE_TYPE_ID), Some((false, true)));
+        assert_eq!(kind(DEVICE_INSTALMENT_TYPE_ID), Some((true, true)));
+        // Ids are unique.
+        for (i, a) in PRODUCTS.iter().enumerate() {
+            assert!(PRODUCTS[i + 1..].iter().all(|b| b.id != a.id));
+        }
     }
 
     #[test]

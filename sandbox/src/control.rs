@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use vlens_client::types::GeoLocation;
 
+use crate::config::{Limit, RateLimits};
 use crate::redact::Redacted;
 
 /// The envelope of every control reply.
@@ -283,4 +284,62 @@ pub struct InjectedFault {
     pub status: u16,
     pub count: u32,
     pub retry_after_seconds: Option<u32>,
+}
+
+/// `POST /__sandbox/rate-limits` body: each limit sent replaces the tenant's (`null` turns it
+/// off); a limit left out stays as it is, so `{}` only reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SetRateLimitsInput {
+    /// OTPs per purpose and phone number, email or business request.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub otp_requests: Option<Option<Limit>>,
+    /// Wrong OTP codes per purpose and phone number, email or business request, across OTPs.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub wrong_otp_codes: Option<Option<Limit>>,
+    /// Wrong passwords per account.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub failed_passwords: Option<Option<Limit>>,
+}
+
+/// A field that is present, `null` included, is `Some(...)`; an absent one stays `None` (by
+/// `#[serde(default)]`). Hand-written: three lines, where serde_with's `double_option` would be
+/// a new dependency.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// A tenant's limits (`null`: off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateLimitsInfo {
+    pub otp_requests: Option<Limit>,
+    pub wrong_otp_codes: Option<Limit>,
+    pub failed_passwords: Option<Limit>,
+}
+
+impl From<RateLimits> for RateLimitsInfo {
+    fn from(limits: RateLimits) -> Self {
+        Self {
+            otp_requests: limits.otp_requests,
+            wrong_otp_codes: limits.wrong_otp_codes,
+            failed_passwords: limits.failed_passwords,
+        }
+    }
 }

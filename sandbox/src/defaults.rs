@@ -3,6 +3,8 @@
 //! These are the values `sandbox/README.md` and `vlens-sandbox --help` list; the conformance
 //! harness and tests use them instead of repeating literals.
 
+use crate::config::Limit;
+
 /// The `Default` tenant (id 1).
 pub const DEFAULT_TENANT_ID: i32 = 1;
 /// The `Default` tenant's name (the `TenancyName` of admin login).
@@ -27,6 +29,10 @@ pub const PERSONAL_LOAN_TYPE_ID: i32 = 414;
 /// "Commercial Lease Agreement": stays Pending Approval until approved through the control
 /// API; has the payment check.
 pub const COMMERCIAL_LEASE_TYPE_ID: i32 = 415;
+/// "Device Instalment Plan" (a consumer-device instalment sale): approved automatically on
+/// creation, with the payment check (StepValidateOtp answers a payment URL, StepValidatePayment
+/// needs `paymentGateway`).
+pub const DEVICE_INSTALMENT_TYPE_ID: i32 = 416;
 
 /// Where a user created by the control API registered, unless told otherwise (Cairo).
 pub const DEFAULT_LATITUDE: f64 = 30.0444;
@@ -39,16 +45,31 @@ pub const MAX_ACTIVATION_DISTANCE_KM: f64 = 80.0;
 pub const OTP_LIFETIME_SECONDS: i64 = 300;
 /// Wrong codes after which an OTP is dead.
 pub const OTP_MAX_WRONG_ATTEMPTS: u32 = 5;
+/// OTPs sent per purpose to one phone number or email, or for one business request: 10 per
+/// 15 minutes (`TooManyOtpRequests` past it).
+pub const OTP_REQUEST_LIMIT: Limit = Limit::new(10, 900);
+/// Wrong codes per purpose and phone number, email or business request, across OTPs: 10 per
+/// 15 minutes (`TooManyWrongOtpCodes` past it).
+pub const WRONG_OTP_CODE_LIMIT: Limit = Limit::new(10, 900);
+/// Wrong passwords per account: 10 per 15 minutes (`TooManyFailedLogins` past it).
+pub const FAILED_PASSWORD_LIMIT: Limit = Limit::new(10, 900);
 /// OTP length in digits.
 pub const OTP_DIGITS: usize = 6;
 /// Access tokens (user and admin) live this long.
 pub const ACCESS_TOKEN_LIFETIME_SECONDS: i64 = 86_400;
 /// Refresh tokens live this long.
 pub const REFRESH_TOKEN_LIFETIME_SECONDS: i64 = 604_800;
+/// A verified OAuth ID token may be spent on a Register for this long.
+pub const OAUTH_VERIFICATION_LIFETIME_SECONDS: i64 = 3_600;
 /// Iframe session and invitation tokens live this long.
 pub const SESSION_TOKEN_LIFETIME_SECONDS: i64 = 3_600;
 /// Signing links (and their SecurityHash) live this long.
 pub const SIGNING_LINK_LIFETIME_SECONDS: i64 = 900;
+/// An incomplete ApiKey-only identity-verification transaction is dropped this long after it
+/// began.
+pub const INCOMPLETE_TRANSACTION_LIFETIME_SECONDS: i64 = 3_600;
+/// A tenant made through the control API is dropped after this long unused (wall clock).
+pub const IDLE_TENANT_LIFETIME_SECONDS: i64 = 3_600;
 /// The largest request body.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The largest decoded image.

@@ -66,6 +66,21 @@ pub enum ApiError {
     /// instead, as [`ApiError::Internal`]).
     #[error("injected server fault (HTTP {0})")]
     InjectedFault(StatusCode),
+    /// 507: a cap of `SandboxConfig::caps` is reached; the message names it and what frees it.
+    #[error("{0}")]
+    InsufficientStorage(String),
+    /// 503 to a connection beyond `connections.max` (the cap it names).
+    #[error("overloaded: more than {0} connections")]
+    Overloaded(usize),
+    /// 408: the request body did not arrive within `connections.body_read_timeout`.
+    #[error("request body timeout")]
+    BodyTimeout(std::time::Duration),
+    /// hyper's own rejection of a request it could not parse (400, 414, 431), reshaped.
+    #[error("{message}")]
+    Unparsable {
+        status: StatusCode,
+        message: &'static str,
+    },
 }
 
 impl From<KnownErrorCode> for ApiError {
@@ -134,6 +149,30 @@ impl ApiError {
                 KnownErrorCode::InternalError.message().into(),
             ),
             // No spec code names these: like every transport error, the code is the status.
+            ApiError::Overloaded(max) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                i32::from(StatusCode::SERVICE_UNAVAILABLE.as_u16()),
+                format!(
+                    "Service Unavailable - the sandbox serves at most {max} connections at \
+                     once; retry shortly"
+                ),
+            ),
+            ApiError::BodyTimeout(limit) => (
+                StatusCode::REQUEST_TIMEOUT,
+                i32::from(StatusCode::REQUEST_TIMEOUT.as_u16()),
+                format!(
+                    "Request Timeout - the request body did not arrive within {} ms",
+                    limit.as_millis()
+                ),
+            ),
+            ApiError::Unparsable { status, message } => {
+                (*status, i32::from(status.as_u16()), (*message).to_string())
+            }
+            ApiError::InsufficientStorage(message) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                i32::from(StatusCode::INSUFFICIENT_STORAGE.as_u16()),
+                format!("Insufficient storage - {message}"),
+            ),
             ApiError::InjectedFault(status) => (
                 *status,
                 i32::from(status.as_u16()),

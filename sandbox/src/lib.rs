@@ -25,15 +25,20 @@ mod geo;
 mod handlers;
 mod http;
 mod images;
+mod jwt;
 mod otp;
 mod pdf;
 mod redact;
 mod security_hash;
 mod server;
 mod store;
+mod throttle;
 mod time;
 mod validate;
 
-pub use config::{ObservedResponse, ResponseObserver, SandboxConfig};
+pub use config::{
+    Caps, Connections, Lifetimes, Limit, LimitSyntaxError, ObservedResponse, PublicBaseUrl,
+    PublicBaseUrlError, RateLimits, ResponseObserver, SandboxConfig,
+};
 pub use geo::{destination_point, distance_km};
 pub use server::{RunningSandbox, StartError, start};

@@ -6,7 +6,7 @@ use rand::Rng;
 use uuid::Uuid;
 use vlens_client::KnownErrorCode;
 
-use crate::defaults::{OTP_DIGITS, OTP_LIFETIME_SECONDS, OTP_MAX_WRONG_ATTEMPTS};
+use crate::defaults::{OTP_DIGITS, OTP_MAX_WRONG_ATTEMPTS};
 
 /// What an OTP is for (the control API's `purpose`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,6 +24,16 @@ impl Purpose {
             Purpose::RegisterEmail => "register-email",
             Purpose::Login => "login",
             Purpose::Activation => "activation",
+        }
+    }
+
+    /// The request field that names what its OTPs are counted by: the phone number, the email
+    /// or the business request.
+    pub fn field(self) -> &'static str {
+        match self {
+            Purpose::RegisterPhone | Purpose::Login => "phoneNumber",
+            Purpose::RegisterEmail => "email",
+            Purpose::Activation => "requestId",
         }
     }
 }
@@ -61,14 +71,14 @@ impl std::fmt::Debug for Otp {
 }
 
 impl Otp {
-    /// A fresh OTP with a random code, living [`OTP_LIFETIME_SECONDS`] from `now`.
+    /// A fresh OTP with a random code, valid until `expires_at`.
     pub fn issue(
         rng: &mut impl Rng,
         id: Uuid,
         purpose: Purpose,
         destination: String,
         request_id: Option<Uuid>,
-        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
     ) -> Self {
         let code: String = (0..OTP_DIGITS)
             .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
@@ -79,7 +89,7 @@ impl Otp {
             purpose,
             destination,
             request_id,
-            expires_at: crate::time::after(now, OTP_LIFETIME_SECONDS),
+            expires_at,
             wrong_attempts: 0,
             used: false,
             consumed: false,
@@ -135,7 +145,7 @@ mod tests {
             Purpose::Activation,
             "+201000000000".into(),
             None,
-            now,
+            now + Duration::seconds(300),
         )
     }
 

@@ -9,6 +9,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::SandboxConfig;
+use crate::http::extract::LinkBase;
+use crate::http::serve::serve;
 use crate::http::{AppState, router};
 use crate::store::Store;
 
@@ -31,6 +33,9 @@ pub enum StartError {
     /// The ApiKey of the Default tenant is the Other tenant's.
     #[error("the Default tenant's ApiKey must differ from the Other tenant's")]
     ApiKeyTaken,
+    /// Settings out of range, each named (see [`SandboxConfig::problems`]).
+    #[error("invalid sandbox settings: {}", .0.join("; "))]
+    InvalidSettings(Vec<String>),
 }
 
 /// A running sandbox. Dropping it stops the server (without waiting); [`shutdown`] stops it
@@ -41,6 +46,7 @@ pub enum StartError {
 pub struct RunningSandbox {
     local_addr: SocketAddr,
     base_url: String,
+    public_base_url: Option<String>,
     store: Arc<Store>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
@@ -51,6 +57,12 @@ impl RunningSandbox {
     /// `http://<host>:<port>`, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Where the links in replies point (`SandboxConfig::public_base_url`), without a trailing
+    /// slash; None when they follow each request's `Host` header.
+    pub fn public_base_url(&self) -> Option<&str> {
+        self.public_base_url.as_deref()
     }
 
     /// The bound address.
@@ -100,6 +112,10 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
     if config.api_key == crate::defaults::OTHER_API_KEY {
         return Err(StartError::ApiKeyTaken);
     }
+    let problems = config.problems();
+    if !problems.is_empty() {
+        return Err(StartError::InvalidSettings(problems));
+    }
     let address = if config.host.contains(':') && !config.host.starts_with('[') {
         format!("[{}]:{}", config.host, config.port)
     } else {
@@ -115,22 +131,27 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
         address: address.clone(),
         source,
     })?;
-    let store = Arc::new(Store::new(&config.api_key, config.seed));
+    let store = Arc::new(Store::new(
+        &config.api_key,
+        config.seed,
+        Arc::new(config.settings()),
+    ));
+    let base_url = format!("http://{local_addr}");
+    let public_base_url = config.public_base_url.resolve(&base_url);
     let state = AppState {
         store: Arc::clone(&store),
         observer: config.observer.clone(),
-        local_addr,
+        links: match &public_base_url {
+            Some(base) => LinkBase::Fixed(base.clone()),
+            None => LinkBase::FromHost {
+                fallback: base_url.clone(),
+            },
+        },
+        body_read_timeout: config.connections.body_read_timeout,
     };
     let app = router(state);
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        });
-        if let Err(error) = serve.await {
-            tracing::error!(%error, "the sandbox server stopped with an error");
-        }
-    });
+    let server = tokio::spawn(serve(listener, app, config.connections, stopped));
     let purging = Arc::clone(&store);
     let purger = tokio::spawn(async move {
         let mut interval = tokio::time::interval(PURGE_INTERVAL);
@@ -143,7 +164,8 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
     tracing::info!(%local_addr, "vlens-sandbox listening");
     Ok(RunningSandbox {
         local_addr,
-        base_url: format!("http://{local_addr}"),
+        base_url,
+        public_base_url,
         store,
         stop: Some(stop),
         server: Some(server),

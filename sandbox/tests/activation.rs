@@ -463,7 +463,8 @@ async fn five_wrong_codes_kill_the_otp_and_a_newer_otp_supersedes() {
 
 #[tokio::test]
 async fn otp_traffic_does_not_grow_memory() {
-    let sandbox = TestSandbox::start().await;
+    // 200 OTPs for one request: without throttling, which would stop them at 10.
+    let sandbox = TestSandbox::start_unthrottled().await;
     let (_user, client, request) = sandbox.approved_loan(KEY).await;
     for _ in 0..200 {
         client

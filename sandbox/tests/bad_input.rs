@@ -314,3 +314,129 @@ async fn control_time_fields_are_bounded_and_nothing_panics() {
     assert_eq!(status, 200, "{envelope:?}");
     sandbox.finish().await;
 }
+
+/// Issue 8: path ids were accepted uppercase, in braces, as `urn:uuid:` and without hyphens.
+/// Ids are written lowercase and hyphenated (the docs); a URL accepts only that spelling.
+#[tokio::test]
+async fn path_and_query_ids_must_be_canonical_uuids() {
+    let sandbox = TestSandbox::start().await;
+    let (user, _client, request) = sandbox.approved_loan(KEY).await;
+    let canonical = request.to_string();
+    let spellings = [
+        canonical.to_uppercase(),
+        format!("{{{canonical}}}"),
+        format!("urn:uuid:{canonical}"),
+        canonical.replace('-', ""),
+        format!(" {canonical}"),
+    ];
+    let get = |path: String| {
+        sandbox
+            .http()
+            .get(sandbox.url(&path))
+            .header("ApiKey", KEY)
+            .bearer_auth(&user.access_token)
+            .send()
+    };
+    let by_id = |id: &str| format!("/api/BusinessRequest/GetBusinessRequestById/{id}");
+    let reply = get(by_id(&canonical)).await.expect("answered");
+    assert_eq!(reply.status(), 200);
+    for spelling in &spellings {
+        let reply = get(by_id(spelling)).await.expect("answered");
+        assert_eq!(reply.status(), 400, "{spelling}");
+        let body: Value = reply.json().await.expect("an envelope");
+        assert_names(&body, "id");
+    }
+    // The control API's and the hosted pages' path ids, and the query's, the same.
+    for spelling in &spellings {
+        let (status, envelope) = sandbox
+            .control_raw::<Value>(
+                reqwest::Method::POST,
+                &format!("/__sandbox/requests/{spelling}/status"),
+                KEY,
+                Some(json!({"status": 2})),
+            )
+            .await;
+        assert_eq!(status, 400, "{spelling}: {envelope:?}");
+        let payment = get(format!(
+            "/__sandbox/payments/{spelling}?SecurityHash={}",
+            "a".repeat(40)
+        ))
+        .await
+        .expect("answered");
+        assert_eq!(payment.status(), 400, "{spelling}");
+        let pdf = get(format!(
+            "/api/BusinessRequest/ViewContractPdf?RequestId={}&SecurityHash={}",
+            spelling
+                .replace('{', "%7B")
+                .replace('}', "%7D")
+                .replace(' ', "%20"),
+            "a".repeat(40)
+        ))
+        .await
+        .expect("answered");
+        assert_eq!(pdf.status(), 400, "{spelling}");
+    }
+    sandbox.finish().await;
+}
+
+/// Issue 8: `userDeviceUtcTime` accepted `+99999-…`, `-0001-…` and a space for the `T`.
+#[tokio::test]
+async fn user_device_utc_time_must_be_rfc3339() {
+    let sandbox = TestSandbox::start().await;
+    let (user, _client, request) = sandbox.approved_loan(KEY).await;
+    let body = |time: &str| {
+        json!({
+            "geoLocation": {"latitude": CAIRO.0, "longitude": CAIRO.1},
+            "userDeviceUtcTime": time,
+            "requestId": request,
+        })
+        .to_string()
+    };
+    let json = Some("application/json");
+    for bad in [
+        "+99999-01-01T00:00:00Z",
+        "-0001-01-01T00:00:00Z",
+        "2025-01-15 10:30:00Z",
+    ] {
+        let (status, reply) =
+            post_raw(&sandbox, OTP_PATH, &user.access_token, json, body(bad)).await;
+        assert_eq!(status, 400, "{bad}: {reply}");
+        assert_names(&reply, "userDeviceUtcTime");
+        assert!(
+            !reply.to_string().contains(bad),
+            "the value is not echoed: {reply}"
+        );
+    }
+    let (status, reply) = post_raw(
+        &sandbox,
+        OTP_PATH,
+        &user.access_token,
+        json,
+        body("2025-01-15T10:30:00+02:00"),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    sandbox.finish().await;
+}
+
+/// Issue 8: an enum's 400 repeated the value sent.
+#[tokio::test]
+async fn an_unknown_enum_value_is_not_echoed() {
+    let sandbox = TestSandbox::start().await;
+    let (status, body) = post_raw(
+        &sandbox,
+        "/api/DigitalIdentity/VerifyOAuthToken",
+        "unused",
+        Some("application/json"),
+        json!({"provider": "Canary-Secret-77", "idToken": "x"}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_names(&body, "provider");
+    assert!(!body.to_string().contains("Canary"), "{body}");
+    assert!(
+        body.to_string().contains("Google"),
+        "the expectation is named: {body}"
+    );
+    sandbox.finish().await;
+}

@@ -5,16 +5,25 @@ mod common;
 use common::*;
 use vlens_client::types::RequestStatus;
 use vlens_client::{KnownErrorCode, ResultExt};
-use vlens_sandbox::defaults::{COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
+use vlens_sandbox::defaults::{
+    COMMERCIAL_LEASE_TYPE_ID, DEVICE_INSTALMENT_TYPE_ID, PERSONAL_LOAN_TYPE_ID,
+};
 
 #[tokio::test]
-async fn the_catalogue_lists_both_products_with_their_templates() {
+async fn the_catalogue_lists_the_three_products_with_their_templates() {
     let sandbox = TestSandbox::start().await;
     let user = sandbox.user(KEY).await;
     let client = sandbox.user_client(KEY, &user);
     let types = client.get_all_request_types().await.data().expect("types");
     let ids: Vec<i32> = types.iter().map(|t| t.id).collect();
-    assert_eq!(ids, vec![PERSONAL_LOAN_TYPE_ID, COMMERCIAL_LEASE_TYPE_ID]);
+    assert_eq!(
+        ids,
+        vec![
+            PERSONAL_LOAN_TYPE_ID,
+            COMMERCIAL_LEASE_TYPE_ID,
+            DEVICE_INSTALMENT_TYPE_ID
+        ]
+    );
     let template = client
         .get_business_request_type_template_fields(None, PERSONAL_LOAN_TYPE_ID)
         .await
@@ -333,5 +342,95 @@ async fn another_users_or_tenants_request_is_not_found_but_the_admin_sees_it() {
         .expect("admin reads");
     assert_eq!(read.id, request);
     assert_eq!(read.user.and_then(|u| u.id), Some(owner.user_id));
+    sandbox.finish().await;
+}
+
+/// 416 is approved on creation like 414 and has the payment check like 415: its activation
+/// needs no approval step, StepValidateOtp answers a payment URL and StepValidatePayment wants a
+/// `paymentGateway`.
+#[tokio::test]
+async fn the_device_plan_is_approved_on_creation_and_goes_through_payment() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let client = sandbox.user_client(KEY, &user);
+    let created = client
+        .create_business_request(DEVICE_INSTALMENT_TYPE_ID, &create_input(device_values()))
+        .await
+        .data()
+        .expect("created");
+    assert_eq!(created.requeststatus, Some(RequestStatus::APPROVED));
+    assert_eq!(created.type_name, "Device Instalment Plan");
+    let request = created.id;
+    let read = client
+        .get_business_request_by_id(&request)
+        .await
+        .data()
+        .expect("read");
+    assert_eq!(read.has_payment_check_per_request_feature, Some(true));
+    assert_eq!(read.amount.as_deref(), Some("60000"));
+
+    let (otp_id, code) = sandbox
+        .activation_otp(&client, KEY, &user.phone_number, request)
+        .await;
+    let url = client
+        .customer_sign_step_validate_otp(&validate_otp_input(request, otp_id, &code))
+        .await
+        .data()
+        .expect("the OTP validates")
+        .into_exposed();
+    assert!(
+        url.starts_with(&format!(
+            "{}/__sandbox/payments/{request}?SecurityHash=",
+            sandbox.base_url()
+        )),
+        "{url}"
+    );
+    let without_gateway = api_error(
+        client
+            .customer_sign_step_validate_payment(&sign_input(Some(request), None))
+            .await
+            .data(),
+    );
+    assert_eq!(without_gateway.status, 400);
+    client
+        .customer_sign_step_validate_payment(&sign_input(Some(request), Some("kashier")))
+        .await
+        .data()
+        .expect("activated");
+    let status = client
+        .get_business_request_by_id(&request)
+        .await
+        .data()
+        .expect("read")
+        .requeststatus;
+    assert_eq!(status, RequestStatus::CUSTOMER_SIGNED);
+    sandbox.finish().await;
+}
+
+/// A value out of 416's dropdowns is refused like any product's, naming the key.
+#[tokio::test]
+async fn the_device_plan_validates_its_fields() {
+    let sandbox = TestSandbox::start().await;
+    let user = sandbox.user(KEY).await;
+    let client = sandbox.user_client(KEY, &user);
+    let mut values = device_values();
+    values.insert("deviceCategory".into(), "Yacht".into());
+    values.remove("devicePrice");
+    let error = api_error(
+        client
+            .create_business_request(DEVICE_INSTALMENT_TYPE_ID, &create_input(values))
+            .await
+            .data(),
+    );
+    assert!(error.is(KnownErrorCode::InvalidFieldValue), "{error:?}");
+    let fields: Vec<&str> = error
+        .descriptions
+        .as_array()
+        .map(|items| items.iter().filter_map(|d| d["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        fields.contains(&"deviceCategory") && fields.contains(&"devicePrice"),
+        "{fields:?}"
+    );
     sandbox.finish().await;
 }

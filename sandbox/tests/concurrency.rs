@@ -130,7 +130,8 @@ const RACE_ROUNDS: usize = 400;
 /// can show the bug, not prove its absence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rejection_racing_payment_always_ends_rejected() {
-    let sandbox = TestSandbox::start().await;
+    // An OTP per round for the same request: without throttling, which would stop it at 10.
+    let sandbox = TestSandbox::start_unthrottled().await;
     let (user, client, request) = sandbox.approved_loan(KEY).await;
     let input = sign_input(Some(request), None);
     let (mut paid, mut refused) = (0, 0);
@@ -192,7 +193,9 @@ async fn a_rejection_racing_payment_always_ends_rejected() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_otp_requests_leave_one_live_otp() {
-    let sandbox = TestSandbox::start().await;
+    // 50 OTPs at once for one request: without throttling, which would answer 40 of them
+    // TooManyOtpRequests (throttling.rs covers that).
+    let sandbox = TestSandbox::start_unthrottled().await;
     let (user, client, request) = sandbox.approved_loan(KEY).await;
     let input = request_otp_input(CAIRO, Some(request));
     let (successes, _) = race(|| {

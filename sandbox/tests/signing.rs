@@ -7,23 +7,6 @@ use common::*;
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
 use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
 
-/// The (RequestId, SecurityHash) of a signing URL.
-fn parse_link(url: &str, base: &str) -> (uuid::Uuid, String) {
-    let query = url
-        .strip_prefix(&format!("{base}/sign?"))
-        .unwrap_or_else(|| panic!("{url} is not a signing URL of {base}"));
-    let mut request = None;
-    let mut hash = None;
-    for pair in query.split('&') {
-        match pair.split_once('=') {
-            Some(("RequestId", value)) => request = uuid::Uuid::parse_str(value).ok(),
-            Some(("SecurityHash", value)) => hash = Some(value.to_string()),
-            _ => panic!("unexpected query part {pair}"),
-        }
-    }
-    (request.expect("RequestId"), hash.expect("SecurityHash"))
-}
-
 fn pdf_text(bytes: &[u8]) -> String {
     let document = lopdf::Document::load_mem(bytes).expect("a parsable PDF");
     let pages: Vec<u32> = document.get_pages().keys().copied().collect();
@@ -177,9 +160,91 @@ async fn links_expire_after_15_minutes() {
     sandbox.finish().await;
 }
 
+/// Issue 8: links were built from the `Host` header, so `Host: evil.example` got a link with a
+/// real SecurityHash pointing at evil.example. By default they point at the bound address.
 #[tokio::test]
-async fn the_link_uses_the_host_the_client_called() {
+async fn links_point_at_the_bound_address_whatever_the_host_header_says() {
     let sandbox = TestSandbox::start().await;
+    let (user, _client, request) = sandbox.approved_loan(KEY).await;
+    let port = sandbox.running().local_addr().port();
+    let localhost = Client::builder(format!("http://localhost:{port}"), KEY)
+        .bearer_token(&user.access_token)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .expect("client");
+    let url = signing_link(&localhost, request).await;
+    assert!(
+        url.starts_with(&format!("{}/sign?", sandbox.base_url())),
+        "{url}"
+    );
+    let forged: serde_json::Value = sandbox
+        .http()
+        .post(sandbox.url("/api/BusinessRequest/GenerateSignContractLink"))
+        .header("ApiKey", KEY)
+        .header("Host", "evil.example")
+        .bearer_auth(&user.access_token)
+        .json(&sign_input(Some(request), None))
+        .send()
+        .await
+        .expect("answered")
+        .json()
+        .await
+        .expect("an envelope");
+    let link = forged["data"].as_str().unwrap_or_default();
+    assert!(
+        link.starts_with(&format!("{}/sign?", sandbox.base_url())),
+        "{link}"
+    );
+    assert_eq!(
+        sandbox.running().public_base_url(),
+        Some(sandbox.base_url())
+    );
+    sandbox.finish().await;
+}
+
+/// A sandbox behind a proxy: every link (signing page, contract PDF, payment page) points at
+/// the configured public base URL, path prefix included.
+#[tokio::test]
+async fn links_point_at_the_configured_public_base_url() {
+    let sandbox = TestSandbox::start_config(vlens_sandbox::SandboxConfig {
+        public_base_url: vlens_sandbox::PublicBaseUrl::Fixed(
+            "https://proxy.example:8443/vlens/".to_string(),
+        ),
+        ..vlens_sandbox::SandboxConfig::default()
+    })
+    .await;
+    let public = "https://proxy.example:8443/vlens";
+    let (_user, client, request, payment) = sandbox.paid_lease_with_payment_url(KEY).await;
+    assert!(
+        payment.starts_with(&format!(
+            "{public}/__sandbox/payments/{request}?SecurityHash="
+        )),
+        "{payment}"
+    );
+    let url = signing_link(&client, request).await;
+    let (_, hash) = parse_link(&url, public);
+    let pdf = client
+        .view_contract_pdf(&request, &hash)
+        .await
+        .data()
+        .expect("the link opens")
+        .into_exposed();
+    assert!(
+        pdf.starts_with(&format!("{public}/__sandbox/contracts/{request}.pdf?")),
+        "{pdf}"
+    );
+    assert_eq!(sandbox.running().public_base_url(), Some(public));
+    sandbox.finish().await;
+}
+
+/// Asked for, links follow each request's `Host` (the old behaviour).
+#[tokio::test]
+async fn links_follow_the_host_header_only_when_asked() {
+    let sandbox = TestSandbox::start_config(vlens_sandbox::SandboxConfig {
+        public_base_url: vlens_sandbox::PublicBaseUrl::FromHostHeader,
+        ..vlens_sandbox::SandboxConfig::default()
+    })
+    .await;
     let (user, _client, request) = sandbox.approved_loan(KEY).await;
     let port = sandbox.running().local_addr().port();
     let localhost = Client::builder(format!("http://localhost:{port}"), KEY)
@@ -192,7 +257,38 @@ async fn the_link_uses_the_host_the_client_called() {
         url.starts_with(&format!("http://localhost:{port}/sign?")),
         "{url}"
     );
+    assert_eq!(sandbox.running().public_base_url(), None);
     sandbox.finish().await;
+}
+
+#[tokio::test]
+async fn a_public_base_url_that_is_not_one_is_refused() {
+    for bad in [
+        "ftp://proxy.example",
+        "https://proxy.example/?a=1",
+        "/relative",
+        "https://u@proxy.example",
+    ] {
+        let config = vlens_sandbox::SandboxConfig {
+            public_base_url: vlens_sandbox::PublicBaseUrl::Fixed(bad.to_string()),
+            ..vlens_sandbox::SandboxConfig::default()
+        };
+        assert!(
+            matches!(
+                vlens_sandbox::start(config).await,
+                Err(vlens_sandbox::StartError::InvalidSettings(_))
+            ),
+            "{bad}"
+        );
+        assert!(
+            bad.parse::<vlens_sandbox::PublicBaseUrl>().is_err(),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        "from-host-header".parse(),
+        Ok(vlens_sandbox::PublicBaseUrl::FromHostHeader)
+    );
 }
 
 /// Signing and payment links are of different purposes: a payment page's hash does not open

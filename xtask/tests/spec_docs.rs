@@ -40,7 +40,8 @@ fn decision_paths(value: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<Strin
 }
 
 /// The name a reader looks a decision up by: the enclosing operation's operationId, else the
-/// enclosing component's name, else `info` (the document itself).
+/// enclosing component's name, else `x-vlens-error-codes/<name>` for an error code's own decision
+/// (a limit and the code it answers), else `info` (the document itself).
 fn anchor(spec: &Value, path: &[String]) -> String {
     match path {
         [first, url, method, ..] if first == "paths" => spec["paths"][url][method]["operationId"]
@@ -48,6 +49,14 @@ fn anchor(spec: &Value, path: &[String]) -> String {
             .unwrap_or("?")
             .to_string(),
         [first, _, name, ..] if first == "components" => name.clone(),
+        [first, index, ..] if first == "x-vlens-error-codes" => format!(
+            "x-vlens-error-codes/{}",
+            index
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| spec[first][i]["name"].as_str())
+                .unwrap_or("?")
+        ),
         _ => "info".to_string(),
     }
 }

@@ -19,7 +19,7 @@ use crate::http::reply::ok;
 use crate::images;
 use crate::otp::Purpose;
 use crate::security_hash::LinkPurpose;
-use crate::store::TenantState;
+use crate::store::{Spend, TenantState};
 use crate::validate::{self, Problems};
 
 /// The request an activation step applies to (`requestId`, else the current one), checked to
@@ -72,7 +72,7 @@ pub async fn request_otp(
             }
         }
         let phone = user.phone.clone();
-        let otp = state.issue_otp(Purpose::Activation, &phone, Some(request_id), now);
+        let otp = state.issue_otp(Purpose::Activation, &phone, Some(request_id), now)?;
         if let Some(record) = state.requests.get_mut(&request_id) {
             record.activation.latest_otp = Some(otp);
             record.activation.otp_validated = false;
@@ -139,14 +139,15 @@ pub async fn validate_otp(
             return Err(KnownErrorCode::StepOutOfOrder.into());
         }
         let phone = views::caller(state, caller.user_id)?.phone.clone();
-        state
-            .live_otp(
-                body.otp_request_id,
-                Purpose::Activation,
-                &phone,
-                Some(request_id),
-            )?
-            .verify(body.otp_code.expose_secret(), now)?;
+        state.validate_otp(
+            body.otp_request_id,
+            Purpose::Activation,
+            &phone,
+            Some(request_id),
+            body.otp_code.expose_secret(),
+            now,
+            Spend::Yes,
+        )?;
         if let Some(record) = state.requests.get_mut(&request_id) {
             record.activation.otp_validated = true;
         }

@@ -7,8 +7,7 @@ use vlens_client::{KnownErrorCode, Secret};
 
 use crate::auth;
 use crate::defaults::{
-    ACCESS_TOKEN_LIFETIME_SECONDS, ADMIN_PASSWORD, ADMIN_USER_ID, ADMIN_USER_NAME,
-    REFRESH_TOKEN_LIFETIME_SECONDS,
+    ADMIN_PASSWORD, ADMIN_USER_ID, ADMIN_USER_NAME, REFRESH_TOKEN_LIFETIME_SECONDS,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiKeyTenant, JsonBody};
@@ -17,6 +16,9 @@ use crate::store::Tenant;
 
 const BAD_CREDENTIALS: ApiError =
     ApiError::Unauthorized("Unauthorized - invalid tenancy name, user name or password");
+
+/// The admin's key in the failed-password counts.
+const ADMIN_ACCOUNT: &str = "admin";
 
 fn seconds(value: i64) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
@@ -46,18 +48,25 @@ pub async fn login(
         return Err(ApiError::field("password", "must be at most 32 characters"));
     }
     let names_tenant = |name: &str| name.trim().eq_ignore_ascii_case(&tenant.name);
+    // A wrong tenancy or user name names no account: a 401 that counts for nobody.
     if !names_tenant(header)
         || !names_tenant(&body.tenancy_name)
         || !is_admin_login(&tenant, &body.user_name_or_email_address)
-        || body.password.expose_secret() != ADMIN_PASSWORD
     {
         return Err(BAD_CREDENTIALS);
     }
     let output = tenant.with_state(|state, now| -> ApiResult<_> {
+        // Before the password is compared: past the limit the right one waits too.
+        state.check_login_allowed(ADMIN_ACCOUNT, "userNameOrEmailAddress", now)?;
+        if body.password.expose_secret() != ADMIN_PASSWORD {
+            state.password_failed(ADMIN_ACCOUNT, now);
+            return Err(BAD_CREDENTIALS);
+        }
+        state.password_succeeded(ADMIN_ACCOUNT);
         Ok(types::LoginOutput {
             access_token: Secret::from(auth::access_token(&tenant, ADMIN_USER_ID, true, now)?),
             encrypted_access_token: None,
-            expire_in_seconds: seconds(ACCESS_TOKEN_LIFETIME_SECONDS),
+            expire_in_seconds: seconds(tenant.settings.lifetimes.access_token_seconds),
             refresh_token: Secret::from(auth::refresh_token(
                 &tenant,
                 state,
@@ -92,7 +101,7 @@ pub fn rotate(
         Ok(types::RefreshTokenOutput {
             access_token: Secret::from(auth::access_token(tenant, subject, admin, now)?),
             encrypted_access_token: None,
-            expire_in_seconds: seconds(ACCESS_TOKEN_LIFETIME_SECONDS),
+            expire_in_seconds: seconds(tenant.settings.lifetimes.access_token_seconds),
             new_refresh_token: Some(Secret::from(next.clone())),
             refresh_token: Some(Secret::from(next)),
         })

@@ -105,6 +105,8 @@ pub async fn create(
                 problems,
             ));
         }
+        // Before anything is spent (an id, a request number).
+        state.room_for_request()?;
         let id = state.new_uuid();
         let status = if product.auto_approve {
             RequestStatus::APPROVED.0
@@ -112,20 +114,17 @@ pub async fn create(
             RequestStatus::PENDING_APPROVAL.0
         };
         let number = state.next_request_number(now);
-        state.requests.insert(
+        state.add_request(BusinessRequestRecord {
             id,
-            BusinessRequestRecord {
-                id,
-                number: number.clone(),
-                owner: caller.user_id,
-                product_id: product.id,
-                status,
-                values,
-                created_at: now,
-                modified_at: None,
-                activation: Activation::default(),
-            },
-        );
+            number: number.clone(),
+            owner: caller.user_id,
+            product_id: product.id,
+            status,
+            values,
+            created_at: now,
+            modified_at: None,
+            activation: Activation::default(),
+        })?;
         views::caller_mut(state, caller.user_id)?.requests.push(id);
         Ok(types::CreatedBusinessRequest {
             id,

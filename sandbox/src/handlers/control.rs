@@ -48,7 +48,7 @@ pub async fn create_tenant(
     let require = body
         .and_then(|b| b.require_email_confirmation)
         .unwrap_or(false);
-    let tenant = state.store.create_tenant(require);
+    let tenant = state.store.create_tenant(require)?;
     reply(TenantInfo {
         tenant_id: tenant.id,
         tenancy_name: tenant.name.clone(),
@@ -79,7 +79,17 @@ pub async fn create_user(
     });
     problems.check(validate::geo("geoLocation", &location));
     problems.finish()?;
+    let verified = input.verified.unwrap_or(true);
+    let image = |variant| StoredImage {
+        bytes: images::sample_png(variant),
+    };
+    let sample_bytes: usize = (1..=5).map(|variant| image(variant).bytes.len()).sum();
     let created = tenant.with_state(|state, now| -> ApiResult<CreatedUser> {
+        // Every cap first, so that a refusal leaves no user behind.
+        state.room_for_user()?;
+        if verified {
+            state.room_for_transaction(sample_bytes)?;
+        }
         let phone = match &input.phone_number {
             Some(phone) if state.phone_exists(phone) => {
                 return Err(ApiError::field(
@@ -102,7 +112,6 @@ pub async fn create_user(
                 "is already registered in this tenant",
             ));
         }
-        let verified = input.verified.unwrap_or(true);
         let user_id = state.insert_user(User {
             id: 0,
             phone: phone.clone(),
@@ -130,24 +139,18 @@ pub async fn create_user(
         let transaction_id = if verified {
             let tx_id = state.new_uuid();
             let id_number = state.new_id_number();
-            let image = |variant| StoredImage {
-                bytes: images::sample_png(variant),
-            };
-            state.transactions.insert(
-                tx_id,
-                Transaction {
-                    id: tx_id,
-                    owner: Some(user_id),
-                    front: Some(image(1)),
-                    back: Some(image(2)),
-                    liveness: Some(Liveness {
-                        faces: [image(3), image(4), image(5)],
-                        image: None,
-                    }),
-                    id_number: id_number.clone(),
-                    created_at: now,
-                },
-            );
+            state.add_transaction(Transaction {
+                id: tx_id,
+                owner: Some(user_id),
+                front: Some(image(1)),
+                back: Some(image(2)),
+                liveness: Some(Liveness {
+                    faces: [image(3), image(4), image(5)],
+                    image: None,
+                }),
+                id_number: id_number.clone(),
+                created_at: now,
+            })?;
             let user = views::caller_mut(state, user_id)?;
             user.verified = true;
             user.kyc_transaction = Some(tx_id);
@@ -391,4 +394,52 @@ fn checked_fault(
         .flatten()
         .collect()),
     }
+}
+
+/// `POST /__sandbox/rate-limits`: this tenant's limits (`/__sandbox/reset` restores the
+/// configured ones).
+pub async fn set_rate_limits(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    JsonBody(body): JsonBody<SetRateLimitsInput>,
+) -> Reply<RateLimitsInfo> {
+    let given = [
+        ("otpRequests", body.otp_requests),
+        ("wrongOtpCodes", body.wrong_otp_codes),
+        ("failedPasswords", body.failed_passwords),
+    ];
+    let mut problems = Problems::new();
+    for (name, limit) in given {
+        let Some(Some(limit)) = limit else { continue };
+        if limit.max == 0 || i32::try_from(limit.max).is_err() {
+            problems.push(FieldProblem::new(
+                format!("{name}.max"),
+                format!("must be from 1 to {} (null turns the limit off)", i32::MAX),
+            ));
+        }
+        if !(1..=defaults::MAX_CONTROL_SECONDS).contains(&limit.window_seconds) {
+            problems.push(FieldProblem::new(
+                format!("{name}.windowSeconds"),
+                format!(
+                    "must be from 1 to {} (ten years)",
+                    defaults::MAX_CONTROL_SECONDS
+                ),
+            ));
+        }
+    }
+    problems.finish()?;
+    let limits = tenant.with_state(|state, _| {
+        let mut limits = state.rate_limits();
+        if let Some(limit) = body.otp_requests {
+            limits.otp_requests = limit;
+        }
+        if let Some(limit) = body.wrong_otp_codes {
+            limits.wrong_otp_codes = limit;
+        }
+        if let Some(limit) = body.failed_passwords {
+            limits.failed_passwords = limit;
+        }
+        state.set_rate_limits(limits);
+        limits
+    });
+    reply(RateLimitsInfo::from(limits))
 }

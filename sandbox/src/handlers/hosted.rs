@@ -16,8 +16,8 @@ use crate::security_hash::LinkPurpose;
 const BAD_HASH: ApiError =
     ApiError::Forbidden("Forbidden - the SecurityHash is invalid or expired");
 
-/// The contract behind a live link `hash` of `purpose` for `request_id`, in whichever tenant
-/// issued it.
+/// The contract behind a live link `hash` of `purpose` for `request_id`, in the tenant that
+/// holds the request (found through the store's index: one tenant's lock, never a scan).
 fn contract_for(
     state: &AppState,
     purpose: LinkPurpose,
@@ -27,8 +27,9 @@ fn contract_for(
     if !crate::security_hash::is_well_formed(hash) {
         return Err(BAD_HASH);
     }
-    for tenant in state.store.tenants() {
-        let found = tenant.with_state(|records, now| {
+    let tenant = state.store.tenant_of_request(request_id).ok_or(BAD_HASH)?;
+    tenant
+        .with_state(|records, now| {
             let link = records.links.get(hash)?;
             if !link.opens(purpose, request_id, now) {
                 return Some(Err(BAD_HASH));
@@ -61,12 +62,8 @@ fn contract_for(
                 created: record.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
                 fields,
             }))
-        });
-        if let Some(result) = found {
-            return result;
-        }
-    }
-    Err(BAD_HASH)
+        })
+        .unwrap_or(Err(BAD_HASH))
 }
 
 fn hash_param(query: &QueryMap) -> ApiResult<String> {
@@ -168,4 +165,78 @@ pub async fn payment_page(
         &view,
         "<p>Call StepValidatePayment with a paymentGateway to complete the activation.</p>",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, mpsc};
+    use std::thread;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::defaults;
+    use crate::store::{Activation, BusinessRequestRecord, Store};
+
+    /// Issue 8: hosted pages scanned every tenant under its lock. A link of the Other tenant
+    /// must open while the Default tenant's lock is held elsewhere (a scan in id order would
+    /// wait for it), and a bogus one must be refused without waiting either.
+    #[test]
+    fn a_hosted_page_finds_its_tenant_without_taking_another_tenants_lock() {
+        let settings = Arc::new(crate::SandboxConfig::default().settings());
+        let store = Arc::new(Store::new(defaults::DEFAULT_API_KEY, Some(1), settings));
+        let other = store
+            .tenant_by_key(defaults::OTHER_API_KEY)
+            .expect("the Other tenant");
+        let (request_id, hash) = other.with_state(|records, now| {
+            let id = records.new_uuid();
+            records
+                .add_request(BusinessRequestRecord {
+                    id,
+                    number: "REQ-2026-00001".to_string(),
+                    owner: 100,
+                    product_id: defaults::PERSONAL_LOAN_TYPE_ID,
+                    status: 2,
+                    values: Default::default(),
+                    created_at: now,
+                    modified_at: None,
+                    activation: Activation::default(),
+                })
+                .expect("room");
+            let hash = records.issue_link(&other.keys.link_key, LinkPurpose::Signing, id, now);
+            (id, hash)
+        });
+        let state = AppState {
+            store: Arc::clone(&store),
+            observer: None,
+            links: crate::http::extract::LinkBase::Fixed("http://127.0.0.1:1".to_string()),
+            body_read_timeout: std::time::Duration::from_secs(1),
+        };
+
+        let default = store
+            .tenant_by_key(defaults::DEFAULT_API_KEY)
+            .expect("the Default tenant");
+        let (held, is_held) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let holder = thread::spawn(move || {
+            default.with_state(|_, _| {
+                let _ = held.send(());
+                let _ = released.recv();
+            });
+        });
+        is_held.recv().expect("the lock is held");
+        let (done, answer) = mpsc::channel();
+        thread::spawn(move || {
+            let opened = contract_for(&state, LinkPurpose::Signing, request_id, &hash).is_ok();
+            let bogus = contract_for(&state, LinkPurpose::Signing, Uuid::from_u128(7), &hash);
+            let _ = done.send((opened, bogus.is_err()));
+        });
+        let outcome = answer.recv_timeout(Duration::from_secs(10));
+        let _ = release.send(());
+        holder.join().expect("the holder ends");
+        assert_eq!(
+            outcome,
+            Ok((true, true)),
+            "the hosted lookup waited for another tenant's lock"
+        );
+    }
 }

@@ -5,10 +5,11 @@ use vlens_client::KnownErrorCode;
 use vlens_client::types::{self, VerificationServices};
 
 use super::views;
+use crate::defaults::MAX_IMAGE_BYTES;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{AdminCaller, JsonBody, OptionalUser, QueryMap, UserCaller};
 use crate::images::{self, Image};
-use crate::store::{Liveness, StoredImage, TenantState, Transaction};
+use crate::store::{IdSide, Liveness, StoredImage, TenantState, Transaction};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -133,6 +134,14 @@ async fn verify_side(
     body: types::VerifyIdInput,
     side: Side,
 ) -> ApiResult<Json<types::ApiOutputDigitalIdentity>> {
+    if body.transaction_id.is_none() {
+        // A new transaction stores this image whole: past the cap, refuse before decoding it
+        // (base64 is 4 characters per 3 bytes).
+        let estimate = body.image.len() / 4 * 3;
+        caller
+            .tenant
+            .with_state(|state, _| state.room_for_images(estimate.min(MAX_IMAGE_BYTES)))?;
+    }
     let decoded = images::decode_all(&[("image", body.image.as_str())])?;
     let extracted = body.get_extracted_data.unwrap_or(false);
     let data = caller.tenant.with_state(|state, now| -> ApiResult<_> {
@@ -142,32 +151,19 @@ async fn verify_side(
         images::check_content(&decoded)?;
         let id = match body.transaction_id {
             Some(id) => id,
-            None => {
-                let id = state.new_uuid();
-                let id_number = state.new_id_number();
-                state.transactions.insert(
-                    id,
-                    Transaction {
-                        id,
-                        owner: caller.user_id,
-                        front: None,
-                        back: None,
-                        liveness: None,
-                        id_number,
-                        created_at: now,
-                    },
-                );
-                id
-            }
+            None => state.new_transaction(caller.user_id, now)?,
         };
-        let tx = state
-            .transactions
-            .get_mut(&id)
-            .ok_or(KnownErrorCode::TransactionNotFound)?;
-        let image = decoded.first().map(stored);
-        match side {
-            Side::Front => tx.front = image,
-            Side::Back => tx.back = image,
+        let image = decoded.first().map(stored).ok_or(ApiError::Internal)?;
+        let id_side = match side {
+            Side::Front => IdSide::Front,
+            Side::Back => IdSide::Back,
+        };
+        if let Err(full) = state.put_id_side(id, id_side, image) {
+            // A transaction opened for this call does not outlive its refusal.
+            if body.transaction_id.is_none() {
+                state.transactions.remove(&id);
+            }
+            return Err(full);
         }
         let tx = state
             .transactions
@@ -232,10 +228,13 @@ pub async fn liveness(
             return Err(ApiError::Internal);
         };
         images::check_frames_distinct(&decoded[..decoded.len().min(3)])?;
-        tx.liveness = Some(Liveness {
-            faces: [stored(face_1), stored(face_2), stored(face_3)],
-            image: extra.first().map(stored),
-        });
+        state.put_liveness(
+            body.transaction_id,
+            Liveness {
+                faces: [stored(face_1), stored(face_2), stored(face_3)],
+                image: extra.first().map(stored),
+            },
+        )?;
         if let Some(user_id) = caller.user_id {
             mark_verified(state, user_id, body.transaction_id);
         }

@@ -9,19 +9,18 @@ use vlens_client::types;
 
 use super::views;
 use crate::auth;
-use crate::defaults::{
-    ACCESS_TOKEN_LIFETIME_SECONDS, OTP_LIFETIME_SECONDS, REFRESH_TOKEN_LIFETIME_SECONDS,
-};
+use crate::defaults::{OAUTH_VERIFICATION_LIFETIME_SECONDS, REFRESH_TOKEN_LIFETIME_SECONDS};
 use crate::error::{ApiError, ApiResult, FieldProblem};
 use crate::http::extract::{ApiKeyTenant, JsonBody};
 use crate::http::reply::ok;
 use crate::otp::Purpose;
-use crate::store::{OAuthVerification, Tenant, TenantState, User};
+use crate::store::{OAuthVerification, Spend, Tenant, TenantState, User};
 use crate::validate::{self, Problems};
 use vlens_client::Secret;
 
-fn otp_seconds() -> Option<i32> {
-    i32::try_from(OTP_LIFETIME_SECONDS).ok()
+/// The OTP lifetime as the replies' `...OtpExpireInSeconds`.
+fn otp_seconds(tenant: &Tenant) -> Option<i32> {
+    i32::try_from(tenant.settings.lifetimes.otp_seconds).ok()
 }
 
 /// RG1.
@@ -146,16 +145,22 @@ fn otp_step(
                 if !phone && state.email_exists(destination) {
                     return Err(KnownErrorCode::EmailAlreadyRegistered.into());
                 }
-                (state.issue_otp(purpose, destination, None, now), false)
+                (state.issue_otp(purpose, destination, None, now)?, false)
             }
             Some((id, code)) => {
-                state
-                    .live_otp(id, purpose, destination, None)?
-                    .verify(code.expose_secret(), now)?;
+                state.validate_otp(
+                    id,
+                    purpose,
+                    destination,
+                    None,
+                    code.expose_secret(),
+                    now,
+                    Spend::Yes,
+                )?;
                 (id, true)
             }
         };
-        let expiry = (!confirmed).then(otp_seconds).flatten();
+        let expiry = (!confirmed).then(|| otp_seconds(tenant)).flatten();
         if phone {
             output.phone_number_otp_request_id = Some(id);
             output.phone_otp_expire_in_seconds = expiry;
@@ -185,11 +190,11 @@ pub async fn verify_oauth_token(
             },
             Ok(claims) => tenant.with_state(|state, now| {
                 let id = state.new_uuid();
-                state.oauth_verifications.insert(
+                state.add_oauth_verification(
                     id,
                     OAuthVerification {
                         email: claims.email.to_lowercase(),
-                        expires_at: crate::time::after(now, OTP_LIFETIME_SECONDS * 12),
+                        expires_at: crate::time::after(now, OAUTH_VERIFICATION_LIFETIME_SECONDS),
                         used: false,
                     },
                 );
@@ -216,9 +221,18 @@ fn prove_phone(
         return Err(KnownErrorCode::PhoneNumberNotVerified.into());
     };
     let otp = state.live_otp(id, Purpose::RegisterPhone, &body.phone_number, None)?;
+    let (used, consumed) = (otp.used, otp.consumed);
     match &body.phone_number_otp {
-        _ if otp.used && !otp.consumed => {}
-        Some(code) if !otp.used => otp.check(code.expose_secret(), now)?,
+        _ if used && !consumed => {}
+        Some(code) if !used => state.validate_otp(
+            id,
+            Purpose::RegisterPhone,
+            &body.phone_number,
+            None,
+            code.expose_secret(),
+            now,
+            Spend::No,
+        )?,
         Some(_) => return Err(KnownErrorCode::OtpAlreadyUsed.into()),
         None => return Err(KnownErrorCode::PhoneNumberNotVerified.into()),
     }
@@ -330,6 +344,7 @@ pub async fn register(
         if email.as_deref().is_some_and(|e| state.email_exists(e)) {
             return Err(KnownErrorCode::EmailAlreadyRegistered.into());
         }
+        state.room_for_user()?;
         spend_proofs(state, phone_otp, email_proof.as_ref());
         let email_confirmed = email_proof.is_some();
         let user_id = state.insert_user(User {
@@ -362,7 +377,8 @@ pub async fn register(
         Ok(types::RegisterOutput {
             access_token: Secret::from(access_token),
             encrypted_access_token: None,
-            expire_in_seconds: i32::try_from(ACCESS_TOKEN_LIFETIME_SECONDS).unwrap_or(i32::MAX),
+            expire_in_seconds: i32::try_from(tenant.settings.lifetimes.access_token_seconds)
+                .unwrap_or(i32::MAX),
             is_digital_identity_verified: false,
             refresh_token: Some(Secret::from(refresh_token)),
             refresh_token_expire_in_seconds: i32::try_from(REFRESH_TOKEN_LIFETIME_SECONDS).ok(),

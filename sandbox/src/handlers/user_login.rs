@@ -6,11 +6,11 @@ use vlens_client::{Secret, types};
 
 use super::views;
 use crate::auth;
-use crate::defaults::{ACCESS_TOKEN_LIFETIME_SECONDS, OTP_LIFETIME_SECONDS};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiKeyTenant, JsonBody};
 use crate::http::reply::ok;
 use crate::otp::Purpose;
+use crate::store::Spend;
 use crate::validate::{self, Problems};
 
 const BAD_CREDENTIALS: ApiError =
@@ -74,6 +74,14 @@ pub async fn login(
             .user_by_phone(&body.phone_number)
             .ok_or(BAD_CREDENTIALS)?;
         let user_id = user.id;
+        let account = format!("user:{user_id}");
+        let has_password = user.password.is_some();
+        let needs_otp = !has_password || !user.devices.contains(body.imei.trim());
+        if has_password {
+            // Before the password is compared: past the limit the right one waits too.
+            state.check_login_allowed(&account, "phoneNumber", now)?;
+        }
+        let user = views::caller(state, user_id)?;
         let password_ok = match (&user.password, &body.password) {
             (Some(expected), Some(given)) => expected == given,
             (Some(_), None) => false,
@@ -81,17 +89,23 @@ pub async fn login(
             (None, _) => true,
         };
         if !password_ok {
+            state.password_failed(&account, now);
             return Err(BAD_CREDENTIALS);
         }
-        let needs_otp = user.password.is_none() || !user.devices.contains(body.imei.trim());
+        if has_password {
+            state.password_succeeded(&account);
+        }
         if needs_otp {
             match &otp_pair {
                 None => {
-                    let phone = user.phone.clone();
-                    let otp = state.issue_otp(Purpose::Login, &phone, None, now);
+                    let phone = body.phone_number.clone();
+                    let otp = state.issue_otp(Purpose::Login, &phone, None, now)?;
                     return Ok(types::UserLoginOutput {
                         phone_number_otp_request_id: Some(otp),
-                        phone_otp_expire_in_seconds: i32::try_from(OTP_LIFETIME_SECONDS).ok(),
+                        phone_otp_expire_in_seconds: i32::try_from(
+                            tenant.settings.lifetimes.otp_seconds,
+                        )
+                        .ok(),
                         is_phone_number_confirmation_required: Some(true),
                         is_phone_number_confirmed: Some(false),
                         ..Default::default()
@@ -99,9 +113,15 @@ pub async fn login(
                 }
                 Some((id, code)) => {
                     let phone = body.phone_number.clone();
-                    state
-                        .live_otp(*id, Purpose::Login, &phone, None)?
-                        .verify(code.expose_secret(), now)?;
+                    state.validate_otp(
+                        *id,
+                        Purpose::Login,
+                        &phone,
+                        None,
+                        code.expose_secret(),
+                        now,
+                        Spend::Yes,
+                    )?;
                 }
             }
         }
@@ -117,7 +137,7 @@ pub async fn login(
         Ok(types::UserLoginOutput {
             access_token: Some(Secret::from(access_token)),
             refresh_token: Some(Secret::from(refresh_token)),
-            expire_in_seconds: i32::try_from(ACCESS_TOKEN_LIFETIME_SECONDS).ok(),
+            expire_in_seconds: i32::try_from(tenant.settings.lifetimes.access_token_seconds).ok(),
             has_pending_request: Some(eligibility.has_pending_request),
             is_digital_identity_verified: Some(user.verified),
             is_email_confirmation_required: Some(tenant.require_email_confirmation),

@@ -57,7 +57,10 @@ pub fn business_request(
 ) -> types::BusinessRequest {
     let (type_name, category, contract_type_id, contract_type_name) = product_names(record);
     let product = catalogue::product(record.product_id);
-    let value = |key: &str| record.values.get(key).cloned();
+    // The first of these keys the product has: 414's loan fields, 416's device-plan fields.
+    let value = |keys: &[&str]| keys.iter().find_map(|key| record.values.get(*key).cloned());
+    let amount = value(&["loanAmount", "devicePrice"]);
+    let months = value(&["loanTermMonths", "installmentMonths"]);
     let documents = (!minimal).then(|| {
         vec![types::ContractDocument {
             order: Some(1),
@@ -73,7 +76,7 @@ pub fn business_request(
     });
     let signed = record.status >= RequestStatus::CUSTOMER_SIGNED.0;
     types::BusinessRequest {
-        amount: value("loanAmount"),
+        amount,
         confirmation_message: None,
         contract_document: None,
         contract_signer_signature: None,
@@ -91,7 +94,7 @@ pub fn business_request(
         }),
         documents,
         financial_tc: None,
-        first_installment_date: value("firstInstallmentDate"),
+        first_installment_date: value(&["firstInstallmentDate"]),
         full_name: owner.map(User::full_name),
         general_tc: None,
         has_payment_check_per_request_feature: product.map(|p| p.payment_check),
@@ -99,11 +102,11 @@ pub fn business_request(
         id_number: owner.and_then(|o| o.id_number.clone()),
         installment_value: None,
         installment_value_number: None,
-        installments_no: value("loanTermMonths"),
+        installments_no: months.clone(),
         kyc_confirmation: None,
         last_modification_time: record.modified_at,
-        period_unit: value("loanTermMonths").map(|_| "month".to_string()),
-        period_value: value("loanTermMonths"),
+        period_unit: months.as_ref().map(|_| "month".to_string()),
+        period_value: months,
         promissory_note: None,
         related_business_request: None,
         request_fields: product.map(|p| p.filled_fields(&record.values)),

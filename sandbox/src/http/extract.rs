@@ -3,17 +3,17 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use axum::extract::{FromRequestParts, Path, Query};
+use http::header::{AUTHORIZATION, HOST};
 use http::request::Parts;
-use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::AppState;
 use super::faults::ResolvedTenant;
 use crate::auth::{self, TokenAudience};
-use crate::error::{ApiError, ApiResult, FieldProblem};
+use crate::error::{ApiError, ApiResult};
+
+pub use super::body::{JsonBody, OptionalJsonBody};
 use crate::store::Tenant;
 
 // ---------------------------------------------------------------------- callers
@@ -173,169 +173,6 @@ impl FromRequestParts<AppState> for OptionalUser {
     }
 }
 
-// ---------------------------------------------------------------------- JSON bodies
-
-/// A JSON request body of type `T`. A missing or wrong `Content-Type` is 415, an oversized
-/// body 413 (the limit is [`crate::defaults::MAX_BODY_BYTES`]), and malformed JSON or a
-/// missing, mistyped or invalid field 400 naming the field.
-pub struct JsonBody<T>(pub T);
-
-/// Like [`JsonBody`] for operations whose body is optional: an empty body is `None`.
-pub struct OptionalJsonBody<T>(pub Option<T>);
-
-fn is_json_content_type(parts_headers: &http::HeaderMap) -> bool {
-    let Some(value) = parts_headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    // Only application/json (parameters such as charset allowed): the spec leaves out the
-    // older docs' ASP.NET variants (`text/json`, `application/*+json`).
-    essence == "application/json"
-}
-
-async fn body_bytes(request: Request) -> ApiResult<Bytes> {
-    Bytes::from_request(request, &())
-        .await
-        .map_err(|rejection| {
-            if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge
-            } else {
-                ApiError::field("body", "could not be read")
-            }
-        })
-}
-
-impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, _state: &AppState) -> ApiResult<Self> {
-        if !is_json_content_type(request.headers()) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let bytes = body_bytes(request).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::field("body", "is required (a JSON object)"));
-        }
-        parse_json(&bytes).map(Self)
-    }
-}
-
-impl<T: DeserializeOwned> FromRequest<AppState> for OptionalJsonBody<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, _state: &AppState) -> ApiResult<Self> {
-        let json = is_json_content_type(request.headers());
-        let bytes = body_bytes(request).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(None));
-        }
-        if !json {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        parse_json(&bytes).map(|value| Self(Some(value)))
-    }
-}
-
-/// Parses JSON into `T`, naming the field at fault. serde's messages can quote the offending
-/// value (which may be a password or an OTP), so only the expectation is kept.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    let syntax = |inner: &serde_json::Error| {
-        FieldProblem::new(
-            "body",
-            format!(
-                "is not valid JSON (line {}, column {})",
-                inner.line(),
-                inner.column()
-            ),
-        )
-    };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.inner();
-        let problem = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => syntax(inner),
-            _ => data_problem(&path, &inner.to_string()),
-        };
-        ApiError::BadRequest(vec![problem])
-    })?;
-    deserializer
-        .end()
-        .map_err(|error| ApiError::BadRequest(vec![syntax(&error)]))?;
-    Ok(value)
-}
-
-/// Builds the field problem of a data error from serde's path and message.
-fn data_problem(path: &str, message: &str) -> FieldProblem {
-    // serde_json appends " at line L column C"; the field name says where already.
-    let message = message
-        .rsplit_once(" at line ")
-        .map_or(message, |(text, _)| text);
-    let join = |name: &str| {
-        if path.is_empty() || path == "." {
-            name.to_string()
-        } else {
-            format!("{path}.{name}")
-        }
-    };
-    let quoted = |text: &str| -> Option<String> {
-        let start = text.find('`')? + 1;
-        let end = start + text[start..].find('`')?;
-        Some(text[start..end].to_string())
-    };
-    if let Some(rest) = message.strip_prefix("missing field ") {
-        let name = quoted(rest).unwrap_or_default();
-        return FieldProblem::new(join(&name), "is required");
-    }
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        // serde_path_to_error's path already ends with the unknown key.
-        let name = quoted(rest).unwrap_or_default();
-        let field = if path.ends_with(name.as_str()) && !name.is_empty() {
-            path.to_string()
-        } else {
-            join(&name)
-        };
-        return FieldProblem::new(field, "is not a known field");
-    }
-    let field = if path.is_empty() || path == "." {
-        "body".to_string()
-    } else {
-        path.to_string()
-    };
-    for kind in ["invalid type", "invalid value", "invalid length"] {
-        if message.starts_with(kind) {
-            let expected = message
-                .split_once(", expected ")
-                .map_or("", |(_, expected)| expected);
-            return FieldProblem::new(
-                field,
-                format!("has an {kind}; expected {}", plain_expectation(expected)),
-            );
-        }
-    }
-    FieldProblem::new(field, format!("is invalid: {message}"))
-}
-
-/// serde's Rust-flavoured expectations in API terms (`f64` is "a number").
-fn plain_expectation(expected: &str) -> String {
-    match expected {
-        "f64" | "f32" => "a number".to_string(),
-        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => "an integer".to_string(),
-        other => match other.strip_prefix("struct ") {
-            Some(_) => "an object".to_string(),
-            None => other.to_string(),
-        },
-    }
-}
-
 // ---------------------------------------------------------------------- query and path
 
 /// The query string as name/value pairs, with typed getters that name the parameter.
@@ -406,9 +243,21 @@ impl QueryMap {
     }
 }
 
-/// A uuid parameter, or a 400 naming it.
+/// A uuid in a path or query parameter, or a 400 naming it. Only the canonical form: lowercase,
+/// hyphenated, 8-4-4-4-12, as the docs write every id. The uuid crate also reads uppercase,
+/// `{...}`, `urn:uuid:...` and the bare 32 digits; those are refused (issue 8), so that an id in
+/// a URL has exactly one spelling.
 pub fn parse_uuid(name: &str, raw: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(raw.trim()).map_err(|_| ApiError::field(name, "must be a uuid"))
+    Uuid::parse_str(raw)
+        .ok()
+        .filter(|id| id.hyphenated().to_string() == raw)
+        .ok_or_else(|| {
+            ApiError::field(
+                name,
+                "must be a uuid in lowercase hyphenated form, such as \
+                 81f404b3-d7dc-4f08-b4fe-934853c86282",
+            )
+        })
 }
 
 /// The single path parameter, as text (each handler parses it and names it).
@@ -427,88 +276,40 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParam {
 
 // ---------------------------------------------------------------------- base URL
 
-/// The base URL the client used (`http://<Host>`), for links in replies.
+/// The base URL of the links in replies (signing, contract PDF, payment page), without a
+/// trailing slash: `SandboxConfig::public_base_url`, which is the bound address unless the
+/// sandbox was told otherwise. The `Host` header is used only when asked
+/// ([`PublicBaseUrl::FromHostHeader`](crate::PublicBaseUrl)): otherwise a request with
+/// `Host: evil.example` would receive a link with a real SecurityHash pointing at that host.
 pub struct BaseUrl(pub String);
 
 impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        // Only a well-formed authority is echoed into URLs; anything else falls back to the
-        // bound address.
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.parse::<http::uri::Authority>().ok())
-            .filter(|authority| !authority.as_str().contains('@'))
-            .map_or_else(|| state.local_addr.to_string(), |a| a.as_str().to_string());
-        Ok(Self(format!("http://{host}")))
+        match &state.links {
+            LinkBase::Fixed(base) => Ok(Self(base.clone())),
+            LinkBase::FromHost { fallback } => {
+                // Only a well-formed authority is put into URLs; anything else falls back to the
+                // bound address.
+                let host = parts
+                    .headers
+                    .get(HOST)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.parse::<http::uri::Authority>().ok())
+                    .filter(|authority| !authority.as_str().contains('@'))
+                    .map(|authority| format!("http://{}", authority.as_str()));
+                Ok(Self(host.unwrap_or_else(|| fallback.clone())))
+            }
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
-    struct Inner {
-        face_1: String,
-    }
-
-    #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)]
-    struct Outer {
-        #[serde(rename = "scanTransaction")]
-        scan: Inner,
-        #[serde(rename = "requestId")]
-        request_id: Option<Uuid>,
-        password: Option<String>,
-    }
-
-    fn problem(json: &str) -> FieldProblem {
-        match parse_json::<Outer>(json.as_bytes()) {
-            Err(ApiError::BadRequest(mut problems)) => problems.remove(0),
-            other => panic!("expected a 400, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn names_missing_nested_fields() {
-        let p = problem(r#"{"scanTransaction": {}}"#);
-        assert_eq!(p.field, "scanTransaction.face_1");
-        assert_eq!(p.message, "is required");
-    }
-
-    #[test]
-    fn names_invalid_uuids() {
-        assert_eq!(
-            problem(r#"{"scanTransaction": {"face_1": "a"}, "requestId": "nope"}"#).field,
-            "requestId"
-        );
-    }
-
-    #[test]
-    fn never_echoes_the_value() {
-        let p = problem(r#"{"scanTransaction": {"face_1": "a"}, "password": 123456}"#);
-        assert_eq!(p.field, "password");
-        assert!(!p.message.contains("123456"), "{}", p.message);
-    }
-
-    #[test]
-    fn expectations_are_in_api_terms() {
-        let p = problem(r#"{"scanTransaction": 5}"#);
-        assert_eq!(p.field, "scanTransaction");
-        assert_eq!(p.message, "has an invalid type; expected an object");
-    }
-
-    #[test]
-    fn malformed_json_names_the_body() {
-        assert_eq!(problem(r#"{"scanTransaction": "#).field, "body");
-        assert_eq!(
-            problem(r#"{"scanTransaction": {"face_1": "a"}} trailing"#).field,
-            "body"
-        );
-    }
+/// Where links point, resolved at start.
+#[derive(Debug, Clone)]
+pub enum LinkBase {
+    /// Always this base (the bound address, or the configured public URL).
+    Fixed(String),
+    /// `http://<Host>` of each request, else `fallback` (the bound address).
+    FromHost { fallback: String },
 }

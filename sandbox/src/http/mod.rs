@@ -1,12 +1,13 @@
 //! The HTTP layer: the router, extractors (the validation layer), replies and middleware.
 
+mod body;
 pub mod extract;
 mod faults;
 mod middleware;
 pub mod reply;
 mod routes;
+pub mod serve;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::config::ResponseObserver;
@@ -19,6 +20,8 @@ pub use routes::router;
 pub struct AppState {
     pub store: Arc<Store>,
     pub observer: Option<ResponseObserver>,
-    /// The bound address: the base URL when a request has no usable `Host`.
-    pub local_addr: SocketAddr,
+    /// Where the links in replies point.
+    pub links: extract::LinkBase,
+    /// A request body must arrive within this long of its head (408 beyond).
+    pub body_read_timeout: std::time::Duration,
 }

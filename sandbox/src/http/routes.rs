@@ -146,6 +146,7 @@ pub fn router(state: AppState) -> Router {
         .route("/__sandbox/clock", post(control::advance_clock))
         .route("/__sandbox/reset", post(control::reset))
         .route("/__sandbox/faults", post(control::inject_fault))
+        .route("/__sandbox/rate-limits", post(control::set_rate_limits))
         .route("/__sandbox/oauth/id-token", post(control::mint_id_token))
         // Hosted pages.
         .route("/sign", get(hosted::signing_page))

@@ -63,6 +63,17 @@ pub struct Liveness {
     pub image: Option<StoredImage>,
 }
 
+impl Liveness {
+    /// Decoded bytes of its frames.
+    pub fn image_bytes(&self) -> usize {
+        self.faces
+            .iter()
+            .chain(self.image.as_ref())
+            .map(|image| image.bytes.len())
+            .sum()
+    }
+}
+
 /// An identity-verification transaction: ID front, ID back, then liveness.
 #[derive(Debug, Clone)]
 pub struct Transaction {
@@ -80,6 +91,16 @@ pub struct Transaction {
 impl Transaction {
     pub fn is_completed(&self) -> bool {
         self.liveness.is_some()
+    }
+
+    /// Decoded bytes of every image it holds (`caps.image_bytes`).
+    pub fn image_bytes(&self) -> usize {
+        let sides: usize = [&self.front, &self.back]
+            .into_iter()
+            .flatten()
+            .map(|image| image.bytes.len())
+            .sum();
+        sides + self.liveness.as_ref().map_or(0, Liveness::image_bytes)
     }
 
     /// Every image with its DI4 file name, in DI4's order.

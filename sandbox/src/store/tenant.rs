@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -11,15 +11,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sha2::Sha256;
 use uuid::Uuid;
-use vlens_client::KnownErrorCode;
 
+use super::index::RequestIndex;
 use super::model::*;
-use crate::defaults::{
-    EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS, SIGNING_LINK_LIFETIME_SECONDS,
-};
+use crate::config::{RateLimits, Settings};
+use crate::defaults::{EXPIRED_OTP_GRACE_SECONDS, MAX_CLOCK_OFFSET_SECONDS};
 use crate::faults::{FaultReply, Faults};
 use crate::otp::{Otp, Purpose};
 use crate::security_hash::{LinkPurpose, security_hash};
+use crate::throttle::Throttle;
 use crate::time::after;
 
 /// The keys of one tenant, all derived from the sandbox's master secret and the tenant id.
@@ -41,6 +41,17 @@ fn derive(master: &[u8; 32], label: &str, tenant_id: i32) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Who a tenant is.
+pub struct TenantIdentity {
+    pub id: i32,
+    pub name: String,
+    pub api_key: String,
+    /// CheckEligibility requires a confirmed email.
+    pub require_email_confirmation: bool,
+    /// Made through `POST /__sandbox/tenants` (counted by `caps.tenants`, dropped when idle).
+    pub made_by_control: bool,
+}
+
 /// A tenant: ApiKey, admin, catalogue (shared), clock and records.
 pub struct Tenant {
     pub id: i32,
@@ -48,7 +59,13 @@ pub struct Tenant {
     api_key: String,
     /// CheckEligibility requires a confirmed email.
     pub require_email_confirmation: bool,
+    /// Made through the control API (built-in tenants are never dropped).
+    pub made_by_control: bool,
+    /// When a request last named its ApiKey, in the store's wall-clock seconds.
+    last_used: AtomicI64,
     pub keys: TenantKeys,
+    /// The sandbox's configured policy (lifetimes, limits, caps).
+    pub settings: Arc<Settings>,
     /// Seconds the tenant's clock is ahead of the wall clock (`/__sandbox/clock`). Outside
     /// the lock so that token checks read it without locking.
     clock_offset: AtomicI64,
@@ -75,13 +92,19 @@ impl std::fmt::Debug for Tenant {
 
 impl Tenant {
     pub fn new(
-        id: i32,
-        name: String,
-        api_key: String,
-        require_email_confirmation: bool,
+        identity: TenantIdentity,
         master: &[u8; 32],
         seed: Option<u64>,
+        settings: Arc<Settings>,
+        requests: Arc<RequestIndex>,
     ) -> Self {
+        let TenantIdentity {
+            id,
+            name,
+            api_key,
+            require_email_confirmation,
+            made_by_control,
+        } = identity;
         let jwt = derive(master, "jwt", id);
         let oauth = derive(master, "oauth", id);
         let rng = match seed {
@@ -93,6 +116,8 @@ impl Tenant {
             name,
             api_key,
             require_email_confirmation,
+            made_by_control,
+            last_used: AtomicI64::new(0),
             keys: TenantKeys {
                 jwt_encoding: EncodingKey::from_secret(&jwt),
                 jwt_decoding: DecodingKey::from_secret(&jwt),
@@ -102,12 +127,23 @@ impl Tenant {
             },
             clock_offset: AtomicI64::new(0),
             faults_armed: AtomicUsize::new(0),
-            state: Mutex::new(TenantState::new(rng)),
+            state: Mutex::new(TenantState::new(id, rng, Arc::clone(&settings), requests)),
+            settings,
         }
     }
 
     pub fn api_key(&self) -> &str {
         &self.api_key
+    }
+
+    /// Marks the tenant used at `wall_seconds` (one relaxed store on every request).
+    pub fn touch(&self, wall_seconds: i64) {
+        self.last_used.store(wall_seconds, Ordering::Relaxed);
+    }
+
+    /// When it was last used.
+    pub fn last_used(&self) -> i64 {
+        self.last_used.load(Ordering::Relaxed)
     }
 
     /// The tenant's time: the wall clock plus the offset `/__sandbox/clock` added.
@@ -176,19 +212,33 @@ impl Tenant {
 /// A tenant's records.
 pub struct TenantState {
     pub rng: StdRng,
+    pub(super) settings: Arc<Settings>,
+    /// The tenant's id, under which its requests are indexed.
+    pub(super) tenant_id: i32,
+    /// The sandbox's request index (shared by every tenant).
+    pub(super) index: Arc<RequestIndex>,
+    /// Decoded bytes of every image the transactions hold (`caps.image_bytes`).
+    pub(super) image_bytes: usize,
     next_user_id: i64,
     next_request_number: u64,
     next_link_nonce: u64,
     pub users: HashMap<i64, User>,
     users_by_phone: HashMap<String, i64>,
     users_by_email: HashMap<String, i64>,
+    /// Added to, and given images, only through the methods of `records.rs`, which keep the
+    /// cap and `image_bytes` (a field stays public for reads and ownership changes).
     pub transactions: HashMap<Uuid, Transaction>,
+    /// Added to only through [`TenantState::add_request`], which keeps the cap and the index.
     pub requests: HashMap<Uuid, BusinessRequestRecord>,
     pub otps: HashMap<Uuid, Otp>,
     /// The live OTP per (purpose, phone/email/request): a newer one supersedes it.
-    latest_otp: HashMap<(Purpose, String), Uuid>,
+    pub(super) latest_otp: HashMap<(Purpose, String), Uuid>,
     /// The last OTP sent to each phone number or email (the control API's outbox).
-    outbox: HashMap<String, Uuid>,
+    pub(super) outbox: HashMap<String, Uuid>,
+    /// This tenant's limits: the configured ones until `/__sandbox/rate-limits` sets others.
+    pub(super) rate_limits: RateLimits,
+    /// Counts of OTPs, wrong codes and wrong passwords in their windows.
+    pub(super) throttle: Throttle,
     /// Signing and payment links by SecurityHash (made by [`TenantState::issue_link`] only).
     pub links: HashMap<String, Link>,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
@@ -199,9 +249,12 @@ pub struct TenantState {
 }
 
 impl TenantState {
-    fn new(rng: StdRng) -> Self {
+    fn new(tenant_id: i32, rng: StdRng, settings: Arc<Settings>, index: Arc<RequestIndex>) -> Self {
         Self {
             rng,
+            tenant_id,
+            index,
+            image_bytes: 0,
             // Id 1 is the admin.
             next_user_id: 100,
             next_request_number: 1,
@@ -214,14 +267,19 @@ impl TenantState {
             otps: HashMap::new(),
             latest_otp: HashMap::new(),
             outbox: HashMap::new(),
+            rate_limits: settings.rate_limits,
+            throttle: Throttle::default(),
             links: HashMap::new(),
             refresh_tokens: HashMap::new(),
             oauth_verifications: HashMap::new(),
             faults: Faults::default(),
+            settings,
         }
     }
 
     fn clear(&mut self) {
+        self.unindex_requests();
+        self.image_bytes = 0;
         self.users.clear();
         self.users_by_phone.clear();
         self.users_by_email.clear();
@@ -234,6 +292,8 @@ impl TenantState {
         self.refresh_tokens.clear();
         self.oauth_verifications.clear();
         self.faults.clear();
+        self.throttle.clear();
+        self.rate_limits = self.settings.rate_limits;
     }
 
     /// A random (v4) uuid from the tenant's seeded stream.
@@ -246,7 +306,7 @@ impl TenantState {
         hex::encode(self.rng.random::<[u8; 16]>())
     }
 
-    /// Issues a link of `purpose` for `request_id`, live [`SIGNING_LINK_LIFETIME_SECONDS`]
+    /// Issues a link of `purpose` for `request_id`, live for the configured link lifetime
     /// from `now`, keyed with the tenant's `link_key`; returns its SecurityHash.
     pub fn issue_link(
         &mut self,
@@ -258,12 +318,13 @@ impl TenantState {
         let nonce = self.next_link_nonce;
         self.next_link_nonce = self.next_link_nonce.wrapping_add(1);
         let hash = security_hash(link_key, purpose, request_id, nonce);
+        self.make_room_for_link();
         self.links.insert(
             hash.clone(),
             Link {
                 request_id,
                 purpose,
-                expires_at: after(now, SIGNING_LINK_LIFETIME_SECONDS),
+                expires_at: after(now, self.settings.lifetimes.link_seconds),
             },
         );
         hash
@@ -320,83 +381,6 @@ impl TenantState {
         format!("{century}{rest}")
     }
 
-    // ------------------------------------------------------------------ OTPs
-
-    fn otp_key(purpose: Purpose, destination: &str, request_id: Option<Uuid>) -> (Purpose, String) {
-        match request_id {
-            Some(id) => (purpose, id.to_string()),
-            None => (purpose, destination.to_string()),
-        }
-    }
-
-    /// Sends a new OTP; it supersedes the previous one for the same purpose and phone, email
-    /// or request, which is forgotten at once (so OTP traffic does not grow memory).
-    pub fn issue_otp(
-        &mut self,
-        purpose: Purpose,
-        destination: &str,
-        request_id: Option<Uuid>,
-        now: DateTime<Utc>,
-    ) -> Uuid {
-        let id = self.new_uuid();
-        let otp = Otp::issue(
-            &mut self.rng,
-            id,
-            purpose,
-            destination.to_string(),
-            request_id,
-            now,
-        );
-        self.otps.insert(id, otp);
-        if let Some(old) = self
-            .latest_otp
-            .insert(Self::otp_key(purpose, destination, request_id), id)
-        {
-            self.otps.remove(&old);
-        }
-        self.outbox.insert(destination.to_string(), id);
-        id
-    }
-
-    /// The live OTP `id` for this purpose and phone, email or request, or OtpRequestNotFound.
-    pub fn live_otp(
-        &mut self,
-        id: Uuid,
-        purpose: Purpose,
-        destination: &str,
-        request_id: Option<Uuid>,
-    ) -> Result<&mut Otp, KnownErrorCode> {
-        let key = Self::otp_key(purpose, destination, request_id);
-        if self.latest_otp.get(&key) != Some(&id) {
-            return Err(KnownErrorCode::OtpRequestNotFound);
-        }
-        self.otps
-            .get_mut(&id)
-            .filter(|otp| otp.purpose == purpose && otp.destination == destination)
-            .ok_or(KnownErrorCode::OtpRequestNotFound)
-    }
-
-    /// Forgets an OTP: it is no longer live, nor in the outbox.
-    pub fn forget_otp(&mut self, id: Uuid) {
-        let Some(otp) = self.otps.remove(&id) else {
-            return;
-        };
-        let key = Self::otp_key(otp.purpose, &otp.destination, otp.request_id);
-        if self.latest_otp.get(&key) == Some(&id) {
-            self.latest_otp.remove(&key);
-        }
-        if self.outbox.get(&otp.destination) == Some(&id) {
-            self.outbox.remove(&otp.destination);
-        }
-    }
-
-    /// The last OTP sent to a phone number or email.
-    pub fn outbox(&self, destination: &str) -> Option<&Otp> {
-        self.outbox
-            .get(destination)
-            .and_then(|id| self.otps.get(id))
-    }
-
     // ------------------------------------------------------------------ purge
 
     /// Drops what has expired. OTPs stay a grace period past expiry so that a late attempt
@@ -412,10 +396,7 @@ impl TenantState {
             .retain(|_, token| token.expires_at > now);
         self.oauth_verifications
             .retain(|_, verification| verification.expires_at > now);
-    }
-
-    /// How many OTPs are held (for tests of the purge).
-    pub fn otp_count(&self) -> usize {
-        self.otps.len()
+        self.throttle.purge(now);
+        self.purge_incomplete_transactions(now);
     }
 }

@@ -30,11 +30,30 @@ impl TestSandbox {
     }
 
     pub async fn start_with(seed: Option<u64>) -> Self {
+        Self::start_config(SandboxConfig {
+            seed,
+            ..SandboxConfig::default()
+        })
+        .await
+    }
+
+    /// A sandbox without throttling, for tests that send one request far more OTPs than the
+    /// default limit (10 per 15 minutes) allows because they test something else: supersession
+    /// under load, races, memory. `throttling.rs` tests the limits.
+    pub async fn start_unthrottled() -> Self {
+        Self::start_config(SandboxConfig {
+            rate_limits: vlens_sandbox::RateLimits::off(),
+            ..SandboxConfig::default()
+        })
+        .await
+    }
+
+    /// A sandbox with this configuration (its observer is replaced by the spec check).
+    pub async fn start_config(config: SandboxConfig) -> Self {
         let violations = Arc::new(Mutex::new(Vec::new()));
         let checked = Arc::new(Mutex::new(0usize));
         let (sink, count) = (Arc::clone(&violations), Arc::clone(&checked));
         let config = SandboxConfig {
-            seed,
             observer: Some(Arc::new(move |reply: &ObservedResponse| {
                 *count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
                 if let Err(problem) = check_reply(reply) {
@@ -43,7 +62,7 @@ impl TestSandbox {
                         .push(problem);
                 }
             })),
-            ..SandboxConfig::default()
+            ..config
         };
         let sandbox = vlens_sandbox::start(config)
             .await
@@ -168,7 +187,13 @@ impl TestSandbox {
 
     /// A client with an admin token of the tenant with `api_key` (named `tenancy`).
     pub async fn admin_client(&self, api_key: &str, tenancy: &str) -> Client {
-        let login = Client::builder(self.base_url(), api_key)
+        let login = self.admin_login(api_key, tenancy).await;
+        self.client_with_token(api_key, login.access_token.expose_secret())
+    }
+
+    /// Admin login (AU1) in the tenant with `api_key` (named `tenancy`).
+    pub async fn admin_login(&self, api_key: &str, tenancy: &str) -> types::LoginOutput {
+        Client::builder(self.base_url(), api_key)
             .tenancy_name(tenancy)
             .retry_policy(RetryPolicy::none())
             .build()
@@ -180,8 +205,7 @@ impl TestSandbox {
             })
             .await
             .data()
-            .expect("admin login");
-        self.client_with_token(api_key, login.access_token.expose_secret())
+            .expect("admin login")
     }
 
     /// A verified user, their client, their Commercial Lease (a paid product) approved, and
@@ -477,6 +501,20 @@ pub fn lease_values() -> std::collections::BTreeMap<String, String> {
     .collect()
 }
 
+/// Valid field values for the Device Instalment Plan (416).
+pub fn device_values() -> std::collections::BTreeMap<String, String> {
+    [
+        ("fullName", "Nour Hassan"),
+        ("deviceCategory", "Laptop"),
+        ("deviceModel", "ThinkPad X1"),
+        ("devicePrice", "60000"),
+        ("firstInstallmentDate", "2026-02-01"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
 pub fn create_input(
     values: std::collections::BTreeMap<String, String>,
 ) -> types::CreateBusinessRequestInput {
@@ -492,10 +530,10 @@ pub fn create_input(
 
 /// Creates a request of `type_id` with valid values; returns its id.
 pub async fn create_request(client: &Client, type_id: i32) -> uuid::Uuid {
-    let values = if type_id == defaults::PERSONAL_LOAN_TYPE_ID {
-        loan_values()
-    } else {
-        lease_values()
+    let values = match type_id {
+        defaults::PERSONAL_LOAN_TYPE_ID => loan_values(),
+        defaults::DEVICE_INSTALMENT_TYPE_ID => device_values(),
+        _ => lease_values(),
     };
     client
         .create_business_request(type_id, &create_input(values))
@@ -535,6 +573,23 @@ pub fn validate_otp_input(
         transaction_id: None,
         user_device_utc_time: now(),
     }
+}
+
+/// The request id and SecurityHash of a signing URL of `base`.
+pub fn parse_link(url: &str, base: &str) -> (uuid::Uuid, String) {
+    let query = url
+        .strip_prefix(&format!("{base}/sign?"))
+        .unwrap_or_else(|| panic!("{url} is not a signing URL of {base}"));
+    let mut request = None;
+    let mut hash = None;
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("RequestId", value)) => request = uuid::Uuid::parse_str(value).ok(),
+            Some(("SecurityHash", value)) => hash = Some(value.to_string()),
+            _ => panic!("unexpected query part {pair}"),
+        }
+    }
+    (request.expect("RequestId"), hash.expect("SecurityHash"))
 }
 
 /// GenerateSignContractLink for `request`, as the plain URL (tests read its SecurityHash).
