@@ -5,7 +5,8 @@
 //! folded into the spec.
 //!
 //! The steps, each in its own module:
-//! 1. [`spec`] reads the YAML and checks up front for what progenitor would panic on or
+//! 1. [`spec`] reads the YAML through `vlens-openapi` (the one reader of the spec and of its
+//!    `x-vlens-*` extensions), then checks up front for what progenitor would panic on or
 //!    silently get wrong, naming the operation or schema at fault;
 //! 2. [`adjust`] removes, in memory, the header parameters the client's hand layer adds once;
 //! 3. [`generate`] runs progenitor with deliberate settings and renders the code;
