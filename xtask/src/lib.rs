@@ -2,7 +2,9 @@
 //! `client/src/generated_spec.rs` (error codes, envelopes and the operation table) and
 //! `client/src/generated_builders.rs` (constructors and setters for request bodies). Also
 //! `cargo xtask calibrate REPORT` ([`calibrate`]): a conformance run's observed error numbers
-//! folded into the spec.
+//! folded into the spec. After writing, `cargo xtask codegen` prints what changed in the spec
+//! since the committed one, and `cargo xtask spec-diff OLD NEW` does so for any two files
+//! ([`diff`]; the rules are in `openapi/README.md`).
 //!
 //! The steps, each in its own module:
 //! 1. [`spec`] reads the YAML through `vlens-openapi` (the one reader of the spec and of its
@@ -22,6 +24,7 @@ pub mod builders;
 pub mod calibrate;
 pub mod codegen;
 pub mod constructors;
+pub mod diff;
 pub mod generate;
 pub mod meta;
 pub mod spec;
@@ -70,6 +73,12 @@ pub enum Error {
     Calibration {
         /// Each problem, naming the code at fault.
         problems: Vec<String>,
+    },
+    /// git could not give an earlier version of the spec.
+    #[error("{what}")]
+    Git {
+        /// What failed.
+        what: String,
     },
     /// progenitor refused the spec.
     #[error("progenitor rejected the spec: {0}")]
