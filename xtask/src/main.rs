@@ -118,8 +118,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// After generating: what changed in the spec since `since` (HEAD by default). Without an
-/// explicit revision, a workspace git cannot compare with (no repository, a spec not yet
-/// committed) gets a note instead of a failure: the code was generated all the same.
+/// explicit revision, a report that cannot be made (no git repository, a spec not yet
+/// committed, a committed spec that today's checks refuse) is a note, not a failure: the code
+/// was generated all the same. An explicit `--since` that fails is an error.
 fn report_changes(layout: &Layout, since: Option<&str>) -> anyhow::Result<()> {
     match (xtask::diff::since(layout, since.unwrap_or("HEAD")), since) {
         (Ok(report), _) => {
@@ -127,10 +128,10 @@ fn report_changes(layout: &Layout, since: Option<&str>) -> anyhow::Result<()> {
             print!("{report}");
             Ok(())
         }
-        (Err(error @ xtask::Error::Git { .. }), None) => {
+        (Err(error), None) => {
             eprintln!("note: no change report: {error}");
             Ok(())
         }
-        (Err(error), _) => Err(error.into()),
+        (Err(error), Some(_)) => Err(error.into()),
     }
 }

@@ -1,8 +1,6 @@
 //! The change report: each change with its weight for a caller of `vlens-client`, and the
 //! semver hint that follows.
 
-use std::fmt;
-
 /// How a change weighs on a caller of `vlens-client`, as a semver level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -59,7 +57,8 @@ impl Report {
         self.changes.iter().map(|c| c.level).max()
     }
 
-    /// How many changes are breaking.
+    /// How many changes are breaking (each type counted, where the report groups types that
+    /// change alike on one line).
     pub fn breaking(&self) -> usize {
         self.changes.iter().filter(|c| c.is_breaking()).count()
     }
@@ -95,12 +94,6 @@ impl Report {
             }
         }
         out
-    }
-}
-
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render("the spec", "the other", None))
     }
 }
 

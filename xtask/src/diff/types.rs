@@ -178,11 +178,7 @@ pub fn compare_ty(context: &mut Context<'_>, path: &str, old: &Ty, new: &Ty) {
             Level::Major,
             format!(
                 "{}retyped: {} → {}",
-                if path.is_empty() {
-                    String::new()
-                } else {
-                    at(path)
-                },
+                at(path),
                 old.describe(),
                 new.describe()
             ),
