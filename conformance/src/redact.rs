@@ -18,72 +18,43 @@ use serde_json::Value;
 /// `data` is left out: an envelope whose whole `data` is a secret (an invitation token) is
 /// registered by the runner from its operation, not by a name every reply has.
 static SECRET_NAMES: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
-    let mut names = BTreeSet::new();
-    for spec in [vlens_openapi::vlens(), vlens_openapi::sandbox_control()] {
-        collect_secret_names(spec.document(), None, &mut names);
-    }
+    let mut names: BTreeSet<String> = [vlens_openapi::vlens(), vlens_openapi::sandbox_control()]
+        .iter()
+        .flat_map(|spec| spec.secret_pointers())
+        .filter_map(|pointer| property_name(pointer))
+        .map(|name| name.to_ascii_lowercase())
+        .collect();
     names.remove("data");
     names
 });
 
-fn collect_secret_names(value: &Value, key: Option<&str>, names: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            if map.get("x-vlens-secret") == Some(&Value::Bool(true))
-                && let Some(key) = key
-            {
-                names.insert(key.to_ascii_lowercase());
-            }
-            for (child, member) in map {
-                collect_secret_names(member, Some(child), names);
-            }
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|item| collect_secret_names(item, key, names)),
-        _ => {}
-    }
+/// The property a secret pointer names (`.../properties/accessToken` is `accessToken`).
+fn property_name(pointer: &str) -> Option<&str> {
+    let (parent, name) = pointer.rsplit_once('/')?;
+    parent.ends_with("/properties").then_some(name)
 }
 
 /// The operations whose whole `data` is a secret (`x-vlens-secret` on their reply's `data`):
 /// a session or invitation token, a link that carries a SecurityHash.
 static SECRET_DATA_OPERATIONS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
     let spec = vlens_openapi::vlens();
+    let secret_data: Vec<&str> = spec
+        .secret_pointers()
+        .iter()
+        .filter(|pointer| pointer.ends_with("/properties/data"))
+        .filter_map(|pointer| pointer.strip_prefix("/components/schemas/"))
+        .filter_map(|rest| rest.split('/').next())
+        .collect();
     spec.operations()
         .iter()
         .filter(|op| {
             op.response_for_status(200)
-                .and_then(|response| response.schema.as_ref())
-                .is_some_and(|schema| data_is_secret(spec.document(), schema, 0))
+                .and_then(|response| response.schema_name())
+                .is_some_and(|name| secret_data.contains(&name))
         })
         .map(|op| op.id.clone())
         .collect()
 });
-
-/// Whether a reply schema's `data` is marked secret, through `$ref`s and `allOf`.
-fn data_is_secret(document: &Value, schema: &Value, depth: usize) -> bool {
-    if depth > 16 {
-        return false;
-    }
-    if let Some(target) = schema
-        .get("$ref")
-        .and_then(Value::as_str)
-        .and_then(|reference| reference.split_once('#'))
-        .and_then(|(_, pointer)| document.pointer(pointer))
-    {
-        return data_is_secret(document, target, depth + 1);
-    }
-    let marked = schema.pointer("/properties/data/x-vlens-secret") == Some(&Value::Bool(true));
-    marked
-        || schema
-            .get("allOf")
-            .and_then(Value::as_array)
-            .is_some_and(|parts| {
-                parts
-                    .iter()
-                    .any(|part| data_is_secret(document, part, depth + 1))
-            })
-}
 
 /// Whether operation `id`'s whole `data` is a secret.
 pub fn is_secret_data(id: &str) -> bool {

@@ -2,6 +2,11 @@
 //! (`openapi/sandbox-control.yaml`) as data: operations, parameters, bodies and responses, and
 //! JSON Schema validation of raw JSON against them.
 //!
+//! It is the one reader of the specs in the workspace: the xtask's code generation, the
+//! sandbox's tests and the conformance harness all take operations and the vendor extensions
+//! (`x-vlens-error-codes`, `x-vlens-token`, `x-vlens-secret`, `x-vlens-decision`,
+//! `x-vlens-messages`; see [`extensions`]) from here, checked once with one strictness.
+//!
 //! Both specs are embedded and parsed once, on first use. OpenAPI 3.0 schemas are converted to
 //! JSON Schema 2020-12 at load (`nullable`, integer formats, boolean exclusive bounds), and
 //! checked with the `jsonschema` crate, formats included (`uuid`, `date-time`, `email`, `byte`
@@ -27,18 +32,21 @@
 pub mod calibration;
 mod convert;
 mod error;
+pub mod extensions;
 mod path;
 mod spec;
+mod structure;
 mod validate;
 
 use std::sync::LazyLock;
 
-pub use error::SpecError;
-pub use path::percent_decode;
-pub use spec::{
-    ApiSpec, ErrorCodeSource, ErrorCodeSpec, MessageChannel, MessageSpec, Observation, Operation,
-    Parameter, ParameterLocation, Recipient, RequestBody, Response,
+pub use error::{SpecError, SpecProblem};
+pub use extensions::{
+    Decision, DecisionPlace, ErrorCodeSource, ErrorCodeSpec, MessageChannel, MessageSpec,
+    Observation, Recipient, TokenKind,
 };
+pub use path::percent_decode;
+pub use spec::{ApiSpec, Operation, Parameter, ParameterLocation, RequestBody, Response};
 pub use validate::{Violation, ViolationKind};
 
 /// The text of `openapi/vlens.yaml`.

@@ -1,22 +1,28 @@
-//! An OpenAPI 3.0 document as data: its operations, their parameters, bodies and responses.
+//! An OpenAPI 3.0 document as data: its operations, their parameters, bodies and responses,
+//! and its vendor extensions.
 
 use std::fmt;
 
 use serde_json::Value;
 
-use crate::convert::{METHODS, convert_document};
-use crate::error::SpecError;
+use crate::convert::convert_document;
+use crate::error::{SpecError, SpecProblem};
+use crate::extensions::{self, Decision, ErrorCodeSpec, MessageSpec, TokenKind};
 use crate::path::PathTemplate;
+use crate::structure::parse_operations;
 use crate::validate::Validators;
 
-/// One parsed spec: the operations, the root error-code table and the schema validators.
+/// One parsed spec: the operations, the vendor extensions and the schema validators.
 pub struct ApiSpec {
     name: String,
     title: String,
     version: String,
+    raw: Value,
     document: Value,
     operations: Vec<Operation>,
     error_codes: Vec<ErrorCodeSpec>,
+    secrets: Vec<String>,
+    decisions: Vec<Decision>,
     pub(crate) validators: Validators,
 }
 
@@ -52,49 +58,13 @@ pub struct Operation {
     pub responses: Vec<Response>,
     /// The names in its `x-vlens-error-codes` (empty when it has none).
     pub error_codes: Vec<String>,
-    /// Its `x-vlens-token` (`user`, `admin`, `user-or-admin`, `user-optional`), if set.
-    pub token: Option<String>,
+    /// The bearer token it takes (its `x-vlens-token`); `None`: the ApiKey alone.
+    pub token: Option<TokenKind>,
     /// The messages it sends to a person (its `x-vlens-messages`): an SMS, an email, an
     /// invitation. A conformance run on a shared target checks their recipients.
     pub messages: Vec<MessageSpec>,
+    pub(crate) pointer: String,
     pub(crate) template: PathTemplate,
-}
-
-/// One message an operation sends (an entry of its `x-vlens-messages`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageSpec {
-    /// How it travels.
-    pub channel: MessageChannel,
-    /// Who receives it.
-    pub to: Recipient,
-}
-
-/// How a message travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageChannel {
-    /// A text message to a phone number.
-    Sms,
-    /// An email.
-    Email,
-}
-
-impl fmt::Display for MessageChannel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            MessageChannel::Sms => "SMS",
-            MessageChannel::Email => "email",
-        })
-    }
-}
-
-/// Who receives a message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Recipient {
-    /// The phone number or address at this JSON pointer of the request body (`/phoneNumber`).
-    Body(String),
-    /// The user whose bearer token sends the request (an activation OTP goes to the caller's
-    /// registered phone).
-    Caller,
 }
 
 /// Where a parameter goes.
@@ -161,90 +131,19 @@ pub struct Response {
     pub(crate) schema_pointer: Option<String>,
 }
 
-/// One entry of the root `x-vlens-error-codes` table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ErrorCodeSpec {
-    /// The numeric `error_code`.
-    pub code: i64,
-    /// The spec's name (`LocationRevalidationRequired`).
-    pub name: String,
-    /// The HTTP status it arrives with.
-    pub http_status: u16,
-    /// The documented `error_message`.
-    pub message: String,
-    /// Who says the code is this number.
-    pub source: ErrorCodeSource,
-    /// Whether Vlens's docs quote `message` (`messageSource: vlens-docs`, or a code the docs
-    /// publish): such a message is checked even where the number is a guess.
-    pub message_documented: bool,
-    /// Where and when the number was seen (for `source: observed`).
-    pub observed: Option<Observation>,
-}
-
-/// Who says an error code has its number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCodeSource {
-    /// Published in Vlens's docs.
-    VlensDocs,
-    /// This project's guess, where the docs publish none.
-    Project,
-    /// Seen on a real Vlens by a conformance run (folded in by `cargo xtask calibrate`).
-    Observed,
-}
-
-impl ErrorCodeSource {
-    /// The spelling in the spec (`vlens-docs`, `project`, `observed`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCodeSource::VlensDocs => "vlens-docs",
-            ErrorCodeSource::Project => "project",
-            ErrorCodeSource::Observed => "observed",
-        }
-    }
-
-    fn parse(text: &str) -> Option<ErrorCodeSource> {
-        [
-            ErrorCodeSource::VlensDocs,
-            ErrorCodeSource::Project,
-            ErrorCodeSource::Observed,
-        ]
-        .into_iter()
-        .find(|source| source.as_str() == text)
-    }
-}
-
-/// The provenance of an observed error code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Observation {
-    /// The target it was seen on (`api.vlens.co-443`, a profile's name).
-    pub target: String,
-    /// The day (`2026-11-29`).
-    pub date: String,
-}
-
-impl ErrorCodeSpec {
-    /// Whether the number is this project's guess: a run on a real Vlens records the number it
-    /// meets instead of failing on it.
-    pub fn is_guess(&self) -> bool {
-        self.source == ErrorCodeSource::Project
-    }
-}
-
 impl ApiSpec {
     /// Parses an OpenAPI 3.0 document. `name` names it in error messages and in the URI its
     /// schemas are registered under.
+    ///
+    /// Everything is checked here, once: the structure, then every vendor extension (see
+    /// [`crate::extensions`]); a spec that loads is one every tool of the workspace can use.
     pub fn parse(name: &str, yaml: &str) -> Result<ApiSpec, SpecError> {
-        let mut document: Value =
-            serde_norway::from_str(yaml).map_err(|error| SpecError::Yaml {
-                spec: name.to_owned(),
-                message: error.to_string(),
-            })?;
+        let raw = parse_yaml(name, yaml)?;
         let invalid = |pointer: &str, message: String| SpecError::Invalid {
             spec: name.to_owned(),
-            pointer: pointer.to_owned(),
-            message,
+            problems: vec![SpecProblem::new(pointer, message)],
         };
-        match document.get("openapi").and_then(Value::as_str) {
+        match raw.get("openapi").and_then(Value::as_str) {
             Some(version) if version.starts_with("3.0") => {}
             Some(version) => {
                 return Err(invalid(
@@ -254,6 +153,7 @@ impl ApiSpec {
             }
             None => return Err(invalid("/openapi", "missing `openapi: 3.0.x`".to_owned())),
         }
+        let mut document = raw.clone();
         convert_document(&mut document);
         let info = document.get("info");
         let text = |key: &str| {
@@ -263,16 +163,23 @@ impl ApiSpec {
                 .to_owned()
         };
         let (title, version) = (text("title"), text("version"));
-        let error_codes = parse_error_codes(&document).map_err(|(p, m)| invalid(&p, m))?;
-        let operations = parse_operations(&document).map_err(|(p, m)| invalid(&p, m))?;
+        let mut operations = parse_operations(&document).map_err(|(p, m)| invalid(&p, m))?;
+        let extensions =
+            extensions::read(&raw, &mut operations).map_err(|problems| SpecError::Invalid {
+                spec: name.to_owned(),
+                problems,
+            })?;
         let validators = Validators::new(name, &document, &operations)?;
         Ok(ApiSpec {
             name: name.to_owned(),
             title,
             version,
+            raw,
             document,
             operations,
-            error_codes,
+            error_codes: extensions.error_codes,
+            secrets: extensions.secrets,
+            decisions: extensions.decisions,
             validators,
         })
     }
@@ -295,6 +202,13 @@ impl ApiSpec {
     /// The whole document, its schemas converted to JSON Schema 2020-12.
     pub fn document(&self) -> &Value {
         &self.document
+    }
+
+    /// The whole document as written (the YAML as JSON): OpenAPI 3.0 schemas, extensions
+    /// included. For tools that take OpenAPI itself (a code generator, a diff); read the
+    /// extensions through the accessors, not from here.
+    pub fn raw_document(&self) -> &Value {
+        &self.raw
     }
 
     /// Every operation, in the document's order.
@@ -331,9 +245,30 @@ impl ApiSpec {
     pub fn error_code(&self, name: &str) -> Option<&ErrorCodeSpec> {
         self.error_codes.iter().find(|code| code.name == name)
     }
+
+    /// The error code with this number.
+    pub fn error_code_by_number(&self, code: i64) -> Option<&ErrorCodeSpec> {
+        self.error_codes.iter().find(|entry| entry.code == code)
+    }
+
+    /// JSON pointers (into [`ApiSpec::raw_document`]) to every schema marked
+    /// `x-vlens-secret: true`, in document order: the credentials the client redacts.
+    pub fn secret_pointers(&self) -> &[String] {
+        &self.secrets
+    }
+
+    /// Every `x-vlens-decision`, in document order.
+    pub fn decisions(&self) -> &[Decision] {
+        &self.decisions
+    }
 }
 
 impl Operation {
+    /// A JSON pointer to the operation in the document (`/paths/~1api~1Foo/get`).
+    pub fn pointer(&self) -> &str {
+        &self.pointer
+    }
+
     /// The parameter called `name` (at any location).
     pub fn parameter(&self, name: &str) -> Option<&Parameter> {
         self.parameters
@@ -394,6 +329,11 @@ impl RequestBody {
     pub fn schema_pointer(&self) -> Option<&str> {
         self.schema_pointer.as_deref()
     }
+
+    /// The component schema its JSON schema is a `$ref` to (`VerifyPhoneInput`), if it is one.
+    pub fn schema_name(&self) -> Option<&str> {
+        component_name(self.schema.as_ref())
+    }
 }
 
 impl Response {
@@ -401,401 +341,32 @@ impl Response {
     pub fn schema_pointer(&self) -> Option<&str> {
         self.schema_pointer.as_deref()
     }
-}
 
-/// A structural problem: where (JSON pointer) and what.
-type Problem = (String, String);
-
-fn parse_operations(document: &Value) -> Result<Vec<Operation>, Problem> {
-    let Some(paths) = document.get("paths").and_then(Value::as_object) else {
-        return Err(("/paths".to_owned(), "missing `paths` object".to_owned()));
-    };
-    let mut operations = Vec::new();
-    for (path, item) in paths {
-        let item_pointer = format!("/paths/{}", escape(path));
-        let template = PathTemplate::parse(path).map_err(|m| (item_pointer.clone(), m))?;
-        let shared = item
-            .get("parameters")
-            .map(|list| parse_parameters(document, list, &format!("{item_pointer}/parameters")))
-            .transpose()?
-            .unwrap_or_default();
-        for method in METHODS {
-            let Some(operation) = item.get(method) else {
-                continue;
-            };
-            let pointer = format!("{item_pointer}/{method}");
-            let parsed = parse_operation(
-                document, operation, &pointer, method, path, &template, &shared,
-            )?;
-            if operations
-                .iter()
-                .any(|known: &Operation| known.id == parsed.id)
-            {
-                return Err((
-                    format!("{pointer}/operationId"),
-                    format!("duplicate operationId `{}`", parsed.id),
-                ));
-            }
-            operations.push(parsed);
-        }
-    }
-    Ok(operations)
-}
-
-fn parse_operation(
-    document: &Value,
-    operation: &Value,
-    pointer: &str,
-    method: &str,
-    path: &str,
-    template: &PathTemplate,
-    shared: &[Parameter],
-) -> Result<Operation, Problem> {
-    let id = operation
-        .get("operationId")
-        .and_then(Value::as_str)
-        .ok_or_else(|| (pointer.to_owned(), "missing operationId".to_owned()))?
-        .to_owned();
-    let mut parameters = shared.to_vec();
-    if let Some(list) = operation.get("parameters") {
-        for parameter in parse_parameters(document, list, &format!("{pointer}/parameters"))? {
-            // An operation-level parameter overrides a path-level one of the same name and place.
-            parameters.retain(|known| {
-                known.name != parameter.name || known.location != parameter.location
-            });
-            parameters.push(parameter);
-        }
-    }
-    for name in template.parameter_names() {
-        let declared = parameters
-            .iter()
-            .any(|p| p.location == ParameterLocation::Path && p.name == name);
-        if !declared {
-            return Err((
-                pointer.to_owned(),
-                format!("path parameter `{name}` of `{path}` is not declared"),
-            ));
-        }
-    }
-    let request_body = operation
-        .get("requestBody")
-        .map(|body| parse_request_body(document, body, &format!("{pointer}/requestBody")))
-        .transpose()?;
-    let responses_pointer = format!("{pointer}/responses");
-    let Some(declared) = operation.get("responses").and_then(Value::as_object) else {
-        return Err((responses_pointer, "missing `responses`".to_owned()));
-    };
-    let responses = declared
-        .iter()
-        .map(|(key, response)| {
-            parse_response(
-                document,
-                key,
-                response,
-                &format!("{responses_pointer}/{}", escape(key)),
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let strings = |key: &str| -> Vec<String> {
-        operation
-            .get(key)
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    Ok(Operation {
-        id,
-        method: method.to_ascii_uppercase(),
-        path: path.to_owned(),
-        summary: operation
-            .get("summary")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        tags: strings("tags"),
-        parameters,
-        request_body,
-        responses,
-        error_codes: strings("x-vlens-error-codes"),
-        token: operation
-            .get("x-vlens-token")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        messages: parse_messages(operation, pointer)?,
-        template: template.clone(),
-    })
-}
-
-fn parse_parameters(
-    document: &Value,
-    list: &Value,
-    pointer: &str,
-) -> Result<Vec<Parameter>, Problem> {
-    let Some(list) = list.as_array() else {
-        return Err((pointer.to_owned(), "`parameters` is not a list".to_owned()));
-    };
-    list.iter()
-        .enumerate()
-        .map(|(index, parameter)| {
-            let (parameter, pointer) = resolve(document, parameter, &format!("{pointer}/{index}"))?;
-            let name = parameter
-                .get("name")
-                .and_then(Value::as_str)
-                .ok_or_else(|| (pointer.clone(), "parameter without `name`".to_owned()))?;
-            let location = match parameter.get("in").and_then(Value::as_str) {
-                Some("path") => ParameterLocation::Path,
-                Some("query") => ParameterLocation::Query,
-                Some("header") => ParameterLocation::Header,
-                Some("cookie") => ParameterLocation::Cookie,
-                other => {
-                    return Err((
-                        format!("{pointer}/in"),
-                        format!("parameter `{name}` has an unknown location {other:?}"),
-                    ));
-                }
-            };
-            let schema = parameter.get("schema").cloned();
-            Ok(Parameter {
-                name: name.to_owned(),
-                location,
-                required: parameter.get("required").and_then(Value::as_bool) == Some(true),
-                schema_pointer: schema.as_ref().map(|_| format!("{pointer}/schema")),
-                schema,
-            })
-        })
-        .collect()
-}
-
-fn parse_request_body(
-    document: &Value,
-    body: &Value,
-    pointer: &str,
-) -> Result<RequestBody, Problem> {
-    let (body, pointer) = resolve(document, body, pointer)?;
-    let (content_types, schema, schema_pointer) = parse_content(body, &pointer);
-    Ok(RequestBody {
-        required: body.get("required").and_then(Value::as_bool) == Some(true),
-        content_types,
-        schema,
-        schema_pointer,
-    })
-}
-
-fn parse_response(
-    document: &Value,
-    key: &str,
-    response: &Value,
-    pointer: &str,
-) -> Result<Response, Problem> {
-    let valid_key = key == "default"
-        || (key.len() == 3
-            && key.as_bytes()[0].is_ascii_digit()
-            && (key[1..].bytes().all(|b| b.is_ascii_digit())
-                || key[1..].eq_ignore_ascii_case("XX")));
-    if !valid_key {
-        return Err((
-            pointer.to_owned(),
-            format!("`{key}` is not a response status"),
-        ));
-    }
-    let (response, pointer) = resolve(document, response, pointer)?;
-    let (content_types, schema, schema_pointer) = parse_content(response, &pointer);
-    Ok(Response {
-        key: key.to_ascii_uppercase(),
-        description: response
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        content_types,
-        schema,
-        schema_pointer,
-    })
-}
-
-/// The media types of a `content` map and the JSON one's schema and its pointer.
-fn parse_content(holder: &Value, pointer: &str) -> (Vec<String>, Option<Value>, Option<String>) {
-    let Some(content) = holder.get("content").and_then(Value::as_object) else {
-        return (Vec::new(), None, None);
-    };
-    let content_types = content.keys().cloned().collect();
-    let json = content.iter().find(|(media, _)| is_json_media_type(media));
-    match json.and_then(|(media, body)| Some((media, body.get("schema")?))) {
-        Some((media, schema)) => (
-            content_types,
-            Some(schema.clone()),
-            Some(format!("{pointer}/content/{}/schema", escape(media))),
-        ),
-        None => (content_types, None, None),
+    /// The component schema its JSON schema is a `$ref` to (`ApiOutputEligibility`), if it is
+    /// one.
+    pub fn schema_name(&self) -> Option<&str> {
+        component_name(self.schema.as_ref())
     }
 }
 
-/// `application/json`, `application/problem+json`, `text/json`, with or without parameters.
-pub(crate) fn is_json_media_type(media: &str) -> bool {
-    let essence = media.split(';').next().unwrap_or(media).trim();
-    essence.eq_ignore_ascii_case("application/json")
-        || essence.eq_ignore_ascii_case("text/json")
-        || essence.to_ascii_lowercase().ends_with("+json")
+/// `X` of a schema `{$ref: '#/components/schemas/X'}`.
+fn component_name(schema: Option<&Value>) -> Option<&str> {
+    schema?
+        .get("$ref")?
+        .as_str()?
+        .strip_prefix("#/components/schemas/")
 }
 
-/// Follows local `$ref`s (`#/components/...`) to the object they name, with its pointer.
-fn resolve<'d>(
-    document: &'d Value,
-    mut value: &'d Value,
-    pointer: &str,
-) -> Result<(&'d Value, String), Problem> {
-    let mut pointer = pointer.to_owned();
-    for _ in 0..32 {
-        let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
-            return Ok((value, pointer));
-        };
-        let Some(target) = reference.strip_prefix('#') else {
-            return Err((
-                format!("{pointer}/$ref"),
-                format!("only local references are supported, not `{reference}`"),
-            ));
-        };
-        value = document.pointer(target).ok_or_else(|| {
-            (
-                format!("{pointer}/$ref"),
-                format!("`{reference}` points at nothing"),
-            )
-        })?;
-        pointer = target.to_owned();
-    }
-    Err((pointer, "`$ref` chain longer than 32 hops".to_owned()))
-}
-
-fn parse_error_codes(document: &Value) -> Result<Vec<ErrorCodeSpec>, Problem> {
-    let Some(list) = document.get("x-vlens-error-codes") else {
-        return Ok(Vec::new());
+/// YAML to JSON through serde_norway's own `Value`, which refuses duplicate keys (a direct
+/// deserialisation into a JSON map would keep the last one silently).
+fn parse_yaml(name: &str, yaml: &str) -> Result<Value, SpecError> {
+    let error = |message: String| SpecError::Yaml {
+        spec: name.to_owned(),
+        message,
     };
-    let Some(list) = list.as_array() else {
-        return Err(("/x-vlens-error-codes".to_owned(), "not a list".to_owned()));
-    };
-    list.iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let pointer = format!("/x-vlens-error-codes/{index}");
-            let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::to_owned);
-            let code = entry
-                .get("code")
-                .and_then(Value::as_i64)
-                .ok_or_else(|| (pointer.clone(), "missing integer `code`".to_owned()))?;
-            let name =
-                text("name").ok_or_else(|| (pointer.clone(), "missing `name`".to_owned()))?;
-            let http_status = entry
-                .get("httpStatus")
-                .and_then(Value::as_u64)
-                .and_then(|status| u16::try_from(status).ok())
-                .ok_or_else(|| {
-                    (
-                        pointer.clone(),
-                        "missing HTTP status `httpStatus`".to_owned(),
-                    )
-                })?;
-            let message =
-                text("message").ok_or_else(|| (pointer.clone(), "missing `message`".to_owned()))?;
-            let source = text("source")
-                .as_deref()
-                .and_then(ErrorCodeSource::parse)
-                .ok_or_else(|| {
-                    (
-                        format!("{pointer}/source"),
-                        "`source` is `vlens-docs`, `project` or `observed`".to_owned(),
-                    )
-                })?;
-            let message_documented = match text("messageSource").as_deref() {
-                None => source == ErrorCodeSource::VlensDocs,
-                Some("vlens-docs") => true,
-                Some(_) => {
-                    return Err((
-                        format!("{pointer}/messageSource"),
-                        "`messageSource` is `vlens-docs` when set".to_owned(),
-                    ));
-                }
-            };
-            let observed = match (source, entry.get("observed")) {
-                (ErrorCodeSource::Observed, Some(observed)) => {
-                    let field = |key: &str| {
-                        observed
-                            .get(key)
-                            .and_then(Value::as_str)
-                            .map(str::to_owned)
-                            .ok_or_else(|| {
-                                (
-                                    format!("{pointer}/observed"),
-                                    format!("`observed` needs `{key}`"),
-                                )
-                            })
-                    };
-                    Some(Observation {
-                        target: field("target")?,
-                        date: field("date")?,
-                    })
-                }
-                (ErrorCodeSource::Observed, None) => {
-                    return Err((
-                        pointer.clone(),
-                        "`source: observed` needs `observed: {target, date}`".to_owned(),
-                    ));
-                }
-                (_, Some(_)) => {
-                    return Err((
-                        format!("{pointer}/observed"),
-                        "`observed` goes with `source: observed`".to_owned(),
-                    ));
-                }
-                (_, None) => None,
-            };
-            Ok(ErrorCodeSpec {
-                code,
-                name,
-                http_status,
-                message,
-                source,
-                message_documented,
-                observed,
-            })
-        })
-        .collect()
-}
-
-/// An operation's `x-vlens-messages`: `[{channel: sms|email, to: /pointer | caller}]`.
-fn parse_messages(operation: &Value, pointer: &str) -> Result<Vec<MessageSpec>, Problem> {
-    let Some(list) = operation.get("x-vlens-messages") else {
-        return Ok(Vec::new());
-    };
-    let pointer = format!("{pointer}/x-vlens-messages");
-    let Some(list) = list.as_array() else {
-        return Err((pointer, "not a list".to_owned()));
-    };
-    list.iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let at = format!("{pointer}/{index}");
-            let channel = match entry.get("channel").and_then(Value::as_str) {
-                Some("sms") => MessageChannel::Sms,
-                Some("email") => MessageChannel::Email,
-                _ => return Err((at, "`channel` is `sms` or `email`".to_owned())),
-            };
-            let to = match entry.get("to").and_then(Value::as_str) {
-                Some("caller") => Recipient::Caller,
-                Some(body) if body.starts_with('/') => Recipient::Body(body.to_owned()),
-                _ => {
-                    return Err((
-                        at,
-                        "`to` is a JSON pointer into the request body or `caller`".to_owned(),
-                    ));
-                }
-            };
-            Ok(MessageSpec { channel, to })
-        })
-        .collect()
+    let value: serde_norway::Value =
+        serde_norway::from_str(yaml).map_err(|e| error(e.to_string()))?;
+    serde_json::to_value(&value).map_err(|e| error(format!("not representable as JSON: {e}")))
 }
 
 /// Escapes one JSON-pointer reference token.

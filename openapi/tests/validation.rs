@@ -55,7 +55,7 @@ fn operations_carry_parameters_bodies_responses_and_extensions() {
     let create = vlens().operation("create-business-request").unwrap();
     assert_eq!(create.method, "POST");
     assert_eq!(create.path, "/api/BusinessRequest/Create/{typeId}");
-    assert_eq!(create.token.as_deref(), Some("user"));
+    assert_eq!(create.token, Some(vlens_openapi::TokenKind::User));
     assert_eq!(
         create.error_codes,
         ["NotEligible", "RequestTypeNotFound", "InvalidFieldValue"]

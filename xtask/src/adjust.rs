@@ -1,6 +1,8 @@
 //! In-memory changes to the spec before progenitor sees it. The file on disk is the public
 //! contract and keeps these parameters; only the generated method signatures lose them.
 
+use std::collections::BTreeSet;
+
 use openapiv3::{OpenAPI, Parameter, ReferenceOr};
 
 /// Header parameters the client's hand layer (`client/src/auth.rs`) adds once to every request.
@@ -50,31 +52,50 @@ fn operations_mut(
     .filter_map(Option::as_mut)
 }
 
-/// The extension that marks a credential (token, password, OTP code, signed URL).
-pub const SECRET_EXTENSION: &str = "x-vlens-secret";
 /// The string format secrets are rewritten to; [`crate::generate::settings`] maps it to the
 /// client's redacting `Secret` type.
 pub const SECRET_FORMAT: &str = "vlens-secret";
 
-/// Rewrites every schema marked `x-vlens-secret: true` to `{type: string, format: vlens-secret}`
-/// (keeping its description and nullability), so that progenitor's `with_conversion` maps all
-/// of them to one type whose `Debug` redacts. Other string constraints (a password's
-/// `maxLength`) are left to the server: the conversion matches the schema exactly.
-pub fn mark_secrets(spec: &mut OpenAPI) {
-    let Some(components) = spec.components.as_mut() else {
-        return;
-    };
-    for schema in components.schemas.values_mut() {
-        if let ReferenceOr::Item(schema) = schema {
-            mark_secrets_in(schema);
+/// Rewrites every schema `vlens-openapi` reports as a secret (`x-vlens-secret: true`, given as
+/// JSON pointers in `secrets`) to `{type: string, format: vlens-secret}` (keeping its description
+/// and nullability), so that progenitor's `with_conversion` maps all of them to one type whose
+/// `Debug` redacts. Other string constraints (a password's `maxLength`) are left to the server:
+/// the conversion matches the schema exactly.
+///
+/// Only component schemas (and what they hold inline) become generated types the client can
+/// redact; a secret anywhere else would silently stay a plain `String`, so each one this walk
+/// does not reach is returned as a problem.
+pub fn mark_secrets(spec: &mut OpenAPI, secrets: &[String]) -> Vec<String> {
+    let wanted: BTreeSet<&str> = secrets.iter().map(String::as_str).collect();
+    let mut reached = BTreeSet::new();
+    if let Some(components) = spec.components.as_mut() {
+        for (name, schema) in components.schemas.iter_mut() {
+            if let ReferenceOr::Item(schema) = schema {
+                let mut at = format!("/components/schemas/{}", escape(name));
+                mark_secrets_in(schema, &mut at, &wanted, &mut reached);
+            }
         }
     }
+    wanted
+        .difference(&reached)
+        .map(|pointer| {
+            format!(
+                "`x-vlens-secret` at `{pointer}` is outside the component schemas the client                  generates types for, so it would not be redacted; move it into a component"
+            )
+        })
+        .collect()
 }
 
-fn mark_secrets_in(schema: &mut openapiv3::Schema) {
+fn mark_secrets_in<'w>(
+    schema: &mut openapiv3::Schema,
+    at: &mut String,
+    wanted: &BTreeSet<&'w str>,
+    reached: &mut BTreeSet<&'w str>,
+) {
     use openapiv3::{SchemaKind, StringType, Type, VariantOrUnknownOrEmpty};
 
-    if schema.schema_data.extensions.get(SECRET_EXTENSION) == Some(&serde_json::Value::Bool(true)) {
+    if let Some(pointer) = wanted.get(at.as_str()) {
+        reached.insert(*pointer);
         schema.schema_data.extensions.clear();
         schema.schema_data.example = None;
         schema.schema_kind = SchemaKind::Type(Type::String(StringType {
@@ -83,26 +104,48 @@ fn mark_secrets_in(schema: &mut openapiv3::Schema) {
         }));
         return;
     }
-    let children: Vec<&mut openapiv3::Schema> = match &mut schema.schema_kind {
+    let children: Vec<(String, &mut openapiv3::Schema)> = match &mut schema.schema_kind {
         SchemaKind::Type(Type::Object(object)) => object
             .properties
-            .values_mut()
-            .filter_map(|p| item_mut(p).map(Box::as_mut))
+            .iter_mut()
+            .filter_map(|(name, p)| {
+                item_mut(p).map(|p| (format!("properties/{}", escape(name)), p.as_mut()))
+            })
             .collect(),
         SchemaKind::Type(Type::Array(array)) => array
             .items
             .as_mut()
-            .and_then(|items| item_mut(items).map(Box::as_mut))
+            .and_then(|items| item_mut(items).map(|i| ("items".to_string(), i.as_mut())))
             .into_iter()
             .collect(),
-        SchemaKind::AllOf { all_of: list }
-        | SchemaKind::OneOf { one_of: list }
-        | SchemaKind::AnyOf { any_of: list } => list.iter_mut().filter_map(item_mut).collect(),
+        SchemaKind::AllOf { all_of: list } => indexed("allOf", list),
+        SchemaKind::OneOf { one_of: list } => indexed("oneOf", list),
+        SchemaKind::AnyOf { any_of: list } => indexed("anyOf", list),
         _ => Vec::new(),
     };
-    for child in children {
-        mark_secrets_in(child);
+    for (step, child) in children {
+        let len = at.len();
+        at.push('/');
+        at.push_str(&step);
+        mark_secrets_in(child, at, wanted, reached);
+        at.truncate(len);
     }
+}
+
+/// The inline schemas of an `allOf`/`oneOf`/`anyOf` list, each with its pointer step.
+fn indexed<'s>(
+    keyword: &str,
+    list: &'s mut [ReferenceOr<openapiv3::Schema>],
+) -> Vec<(String, &'s mut openapiv3::Schema)> {
+    list.iter_mut()
+        .enumerate()
+        .filter_map(|(index, item)| item_mut(item).map(|s| (format!("{keyword}/{index}"), s)))
+        .collect()
+}
+
+/// Escapes one JSON-pointer reference token.
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// The inline item of a `ReferenceOr` (openapiv3 offers only the shared borrow).

@@ -17,16 +17,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use serde_json::Value;
 use syn::{Attribute, Fields, GenericArgument, Item, ItemStruct, PathArguments, Type};
-
-use crate::spec::METHODS;
+use vlens_openapi::ApiSpec;
 
 /// The module of progenitor's output that holds the types.
 const TYPES_MODULE: &str = "types";
 
 /// The tokens of generated_builders.rs, or the problems found.
-pub fn tokens(spec: &Value, client: &syn::File) -> Result<TokenStream, Vec<String>> {
+pub fn tokens(spec: &ApiSpec, client: &syn::File) -> Result<TokenStream, Vec<String>> {
     let structs = type_structs(client);
     let mut problems = Vec::new();
     let mut pending: Vec<String> = request_schemas(spec);
@@ -74,23 +72,15 @@ pub fn tokens(spec: &Value, client: &syn::File) -> Result<TokenStream, Vec<Strin
     })
 }
 
-/// The component schemas named by `application/json` request bodies.
-fn request_schemas(spec: &Value) -> Vec<String> {
-    let mut names = BTreeSet::new();
-    if let Some(paths) = spec.get("paths").and_then(Value::as_object) {
-        for item in paths.values() {
-            for method in METHODS {
-                if let Some(name) = item
-                    .get(method)
-                    .and_then(|op| op.pointer("/requestBody/content/application~1json/schema/$ref"))
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                {
-                    names.insert(name.to_string());
-                }
-            }
-        }
-    }
+/// The component schemas named by request bodies (which `spec::check` has made sure are
+/// `application/json` only).
+fn request_schemas(spec: &ApiSpec) -> Vec<String> {
+    let names: BTreeSet<String> = spec
+        .operations()
+        .iter()
+        .filter_map(|op| op.request_body.as_ref()?.schema_name())
+        .map(str::to_string)
+        .collect();
     names.into_iter().collect()
 }
 

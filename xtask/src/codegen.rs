@@ -29,7 +29,13 @@ pub fn render(layout: &Layout) -> Result<Vec<(&'static str, String)>, Error> {
     let spec = spec::load(&spec_path)?;
     let mut adjusted = spec.openapi.clone();
     adjust::drop_client_headers(&mut adjusted);
-    adjust::mark_secrets(&mut adjusted);
+    let problems = adjust::mark_secrets(&mut adjusted, spec.api.secret_pointers());
+    if !problems.is_empty() {
+        return Err(Error::SpecProblems {
+            path: spec_path.clone(),
+            problems,
+        });
+    }
     let (client_tokens, generator) = generate::client_tokens(&adjusted)?;
     let mut client_file = generate::parse(GENERATED_CLIENT, client_tokens)?;
     let problems = constructors::restrict(&mut client_file);
@@ -47,7 +53,7 @@ pub fn render(layout: &Layout) -> Result<Vec<(&'static str, String)>, Error> {
         meta_tokens,
     )?;
     let builder_tokens =
-        builders::tokens(&spec.raw, &client_file).map_err(|problems| Error::SpecProblems {
+        builders::tokens(&spec.api, &client_file).map_err(|problems| Error::SpecProblems {
             path: spec_path.clone(),
             problems,
         })?;

@@ -2,10 +2,13 @@
 //! `client/src/generated_spec.rs` (error codes, envelopes and the operation table) and
 //! `client/src/generated_builders.rs` (constructors and setters for request bodies). Also
 //! `cargo xtask calibrate REPORT` ([`calibrate`]): a conformance run's observed error numbers
-//! folded into the spec.
+//! folded into the spec. After writing, `cargo xtask codegen` prints what changed in the spec
+//! since the committed one, and `cargo xtask spec-diff OLD NEW` does so for any two files
+//! ([`diff`]; the rules are in `openapi/README.md`).
 //!
 //! The steps, each in its own module:
-//! 1. [`spec`] reads the YAML and checks up front for what progenitor would panic on or
+//! 1. [`spec`] reads the YAML through `vlens-openapi` (the one reader of the spec and of its
+//!    `x-vlens-*` extensions), then checks up front for what progenitor would panic on or
 //!    silently get wrong, naming the operation or schema at fault;
 //! 2. [`adjust`] removes, in memory, the header parameters the client's hand layer adds once;
 //! 3. [`generate`] runs progenitor with deliberate settings and renders the code;
@@ -21,6 +24,7 @@ pub mod builders;
 pub mod calibrate;
 pub mod codegen;
 pub mod constructors;
+pub mod diff;
 pub mod generate;
 pub mod meta;
 pub mod spec;
@@ -69,6 +73,12 @@ pub enum Error {
     Calibration {
         /// Each problem, naming the code at fault.
         problems: Vec<String>,
+    },
+    /// git could not give an earlier version of the spec.
+    #[error("{what}")]
+    Git {
+        /// What failed.
+        what: String,
     },
     /// progenitor refused the spec.
     #[error("progenitor rejected the spec: {0}")]

@@ -1,4 +1,5 @@
-//! `cargo xtask codegen [--check]` (see `.cargo/config.toml` for the alias).
+//! `cargo xtask codegen [--check] [--since REV]`, `cargo xtask spec-diff OLD NEW` and
+//! `cargo xtask calibrate REPORT` (see `.cargo/config.toml` for the alias).
 
 use std::process::ExitCode;
 
@@ -17,11 +18,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate the client from openapi/vlens.yaml.
+    /// Generate the client from openapi/vlens.yaml, then report what changed in the spec since
+    /// the committed one (breaking or not for a caller of vlens-client, with a semver hint).
     Codegen {
-        /// Write nothing; fail when the committed generated files differ from the spec's output.
-        #[arg(long)]
+        /// Write nothing and report nothing; fail when the committed generated files differ
+        /// from the spec's output.
+        #[arg(long, conflicts_with = "since")]
         check: bool,
+        /// The git revision whose spec the report compares with.
+        #[arg(long, value_name = "REV")]
+        since: Option<String>,
+    },
+    /// Report what changed from one spec file to another, as `codegen` does.
+    SpecDiff {
+        /// The earlier spec.
+        old: std::path::PathBuf,
+        /// The later spec.
+        new: std::path::PathBuf,
     },
     /// Fold a conformance calibration report (observed error numbers) into openapi/vlens.yaml.
     Calibrate {
@@ -50,6 +63,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => Layout::discover(&std::env::current_dir()?)?,
     };
     match cli.command {
+        Command::SpecDiff { old, new } => {
+            print!("{}", xtask::diff::files(Some(&layout), &old, &new)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Calibrate { report, dry_run } => {
             let changes = xtask::calibrate::run(&layout, &report, dry_run)?;
             for change in &changes {
@@ -65,7 +82,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Codegen { check } => {
+        Command::Codegen { check, since } => {
             let mode = if check { Mode::Check } else { Mode::Write };
             match xtask::run(&layout, mode)? {
                 Outcome::UpToDate => {
@@ -73,12 +90,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         "generated code is up to date with {}",
                         xtask::workspace::SPEC
                     );
+                    if !check {
+                        report_changes(&layout, since.as_deref())?;
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Outcome::Written(files) => {
                     for file in files {
                         println!("wrote {file}");
                     }
+                    report_changes(&layout, since.as_deref())?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Outcome::Stale(files) => {
@@ -93,5 +114,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+    }
+}
+
+/// After generating: what changed in the spec since `since` (HEAD by default). Without an
+/// explicit revision, a report that cannot be made (no git repository, a spec not yet
+/// committed, a committed spec that today's checks refuse) is a note, not a failure: the code
+/// was generated all the same. An explicit `--since` that fails is an error.
+fn report_changes(layout: &Layout, since: Option<&str>) -> anyhow::Result<()> {
+    match (xtask::diff::since(layout, since.unwrap_or("HEAD")), since) {
+        (Ok(report), _) => {
+            println!();
+            print!("{report}");
+            Ok(())
+        }
+        (Err(error), None) => {
+            eprintln!("note: no change report: {error}");
+            Ok(())
+        }
+        (Err(error), Some(_)) => Err(error.into()),
     }
 }

@@ -7,15 +7,16 @@
 //!   decoders into the generated request and response types (the conformance harness decodes
 //!   raw replies with them).
 //!
-//! Type names come from progenitor's own type space, so they cannot drift from generated.rs.
+//! Type names come from progenitor's own type space, so they cannot drift from generated.rs;
+//! what the spec says of codes and operations comes from `vlens-openapi`'s reading of it.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
-use serde_json::Value;
 use typify::{TypeDetails, TypeSpace};
+use vlens_openapi::{ApiSpec, ErrorCodeSource, ErrorCodeSpec, TokenKind};
 
 use crate::Error;
-use crate::spec::{METHODS, Spec};
+use crate::spec::Spec;
 
 /// Renders the tokens of generated_spec.rs.
 pub fn tokens(
@@ -25,8 +26,8 @@ pub fn tokens(
     path: &std::path::Path,
 ) -> Result<TokenStream, Error> {
     let mut problems = Vec::new();
-    let codes = error_codes(&spec.raw);
-    let operations = operations(&spec.raw);
+    let codes = error_codes(spec.api.error_codes(), &mut problems);
+    let operations = operations(&spec.api);
     // progenitor hands hooks the method's snake_case name, not the operationId; make sure the
     // name derived here is the one it used, so that hooks can find the operation.
     for op in &operations {
@@ -79,45 +80,31 @@ struct ErrorCodeEntry {
     http_status: u16,
     message: String,
     description: String,
-    /// `vlens-docs`, `project` or `observed`.
-    source: String,
+    source: ErrorCodeSource,
 }
 
-fn error_codes(doc: &Value) -> Vec<ErrorCodeEntry> {
-    // spec::check has already validated every field, so absent values cannot occur here; the
-    // defaults only keep this function total.
-    doc.get("x-vlens-error-codes")
-        .and_then(Value::as_array)
-        .map(|entries| {
-            entries
-                .iter()
-                .map(|e| ErrorCodeEntry {
-                    code: e
-                        .get("code")
-                        .and_then(Value::as_i64)
-                        .and_then(|c| i32::try_from(c).ok())
-                        .unwrap_or_default(),
-                    name: str_field(e, "name"),
-                    http_status: e
-                        .get("httpStatus")
-                        .and_then(Value::as_u64)
-                        .and_then(|s| u16::try_from(s).ok())
-                        .unwrap_or(200),
-                    message: str_field(e, "message"),
-                    description: str_field(e, "description"),
-                    source: str_field(e, "source"),
-                })
-                .collect()
+fn error_codes(codes: &[ErrorCodeSpec], problems: &mut Vec<String>) -> Vec<ErrorCodeEntry> {
+    codes
+        .iter()
+        .filter_map(|code| {
+            // vlens-openapi has checked that every code fits the envelope's int32.
+            let Ok(number) = i32::try_from(code.code) else {
+                problems.push(format!(
+                    "error code `{}`: {} is not a 32-bit integer",
+                    code.name, code.code
+                ));
+                return None;
+            };
+            Some(ErrorCodeEntry {
+                code: number,
+                name: code.name.clone(),
+                http_status: code.http_status,
+                message: code.message.clone(),
+                description: code.description.clone().unwrap_or_default(),
+                source: code.source,
+            })
         })
-        .unwrap_or_default()
-}
-
-fn str_field(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+        .collect()
 }
 
 fn error_code_tokens(codes: &[ErrorCodeEntry]) -> TokenStream {
@@ -125,10 +112,10 @@ fn error_code_tokens(codes: &[ErrorCodeEntry]) -> TokenStream {
     let docs: Vec<String> = codes
         .iter()
         .map(|c| {
-            let origin = match c.source.as_str() {
-                "vlens-docs" => "published by Vlens",
-                "observed" => "observed on a real Vlens",
-                _ => "this project's own",
+            let origin = match c.source {
+                ErrorCodeSource::VlensDocs => "published by Vlens",
+                ErrorCodeSource::Observed => "observed on a real Vlens",
+                ErrorCodeSource::Project => "this project's own",
             };
             format!(
                 "`{}` (HTTP {}, {origin}): \"{}\" {}",
@@ -148,10 +135,10 @@ fn error_code_tokens(codes: &[ErrorCodeEntry]) -> TokenStream {
         .collect();
     let sources: Vec<TokenStream> = codes
         .iter()
-        .map(|c| match c.source.as_str() {
-            "vlens-docs" => quote!(ErrorCodeSource::VlensDocs),
-            "observed" => quote!(ErrorCodeSource::Observed),
-            _ => quote!(ErrorCodeSource::Project),
+        .map(|c| match c.source {
+            ErrorCodeSource::VlensDocs => quote!(ErrorCodeSource::VlensDocs),
+            ErrorCodeSource::Observed => quote!(ErrorCodeSource::Observed),
+            ErrorCodeSource::Project => quote!(ErrorCodeSource::Project),
         })
         .collect();
     let count = Literal::usize_unsuffixed(codes.len());
@@ -210,52 +197,36 @@ struct OperationEntry {
     id: String,
     method: String,
     path: String,
-    token: Option<String>,
+    token: Option<TokenKind>,
     error_codes: Vec<String>,
     response: String,
     request: Option<String>,
 }
 
-fn operations(doc: &Value) -> Vec<OperationEntry> {
-    let mut out = Vec::new();
-    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
-        return out;
-    };
-    for (path, item) in paths {
-        for method in METHODS {
-            let Some(op) = item.get(method) else { continue };
-            let schema_name = |pointer: &str| {
-                op.pointer(pointer)
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.strip_prefix("#/components/schemas/"))
-                    .map(str::to_string)
-            };
-            out.push(OperationEntry {
-                id: str_field(op, "operationId"),
-                method: method.to_uppercase(),
-                path: path.clone(),
-                token: op
-                    .get("x-vlens-token")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                error_codes: op
-                    .get("x-vlens-error-codes")
-                    .and_then(Value::as_array)
-                    .map(|names| {
-                        names
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                response: schema_name("/responses/200/content/application~1json/schema/$ref")
-                    .unwrap_or_default(),
-                request: schema_name("/requestBody/content/application~1json/schema/$ref"),
-            });
-        }
-    }
-    out
+fn operations(api: &ApiSpec) -> Vec<OperationEntry> {
+    api.operations()
+        .iter()
+        .map(|op| OperationEntry {
+            id: op.id.clone(),
+            method: op.method.clone(),
+            path: op.path.clone(),
+            token: op.token,
+            error_codes: op.error_codes.clone(),
+            // spec::check has made sure every operation has one.
+            response: op
+                .responses
+                .iter()
+                .find(|r| r.key == "200")
+                .and_then(|r| r.schema_name())
+                .unwrap_or_default()
+                .to_string(),
+            request: op
+                .request_body
+                .as_ref()
+                .and_then(|body| body.schema_name())
+                .map(str::to_string),
+        })
+        .collect()
 }
 
 fn operation_table_tokens(
@@ -271,12 +242,12 @@ fn operation_table_tokens(
                 id, method, path, ..
             } = op;
             let client_method = method_name(id);
-            let token = match op.token.as_deref() {
+            let token = match op.token {
                 None => quote!(TokenKind::None),
-                Some("user") => quote!(TokenKind::User),
-                Some("admin") => quote!(TokenKind::Admin),
-                Some("user-or-admin") => quote!(TokenKind::UserOrAdmin),
-                _ => quote!(TokenKind::UserOptional),
+                Some(TokenKind::User) => quote!(TokenKind::User),
+                Some(TokenKind::Admin) => quote!(TokenKind::Admin),
+                Some(TokenKind::UserOrAdmin) => quote!(TokenKind::UserOrAdmin),
+                Some(TokenKind::UserOptional) => quote!(TokenKind::UserOptional),
             };
             let codes: Vec<_> = op
                 .error_codes

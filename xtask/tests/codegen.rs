@@ -205,7 +205,7 @@ fn specs_the_generator_cannot_take_are_refused_with_the_culprit_named() {
         (
             "3.1 document",
             Box::new(|s| s["openapi"] = json!("3.1.0")),
-            "`openapi: 3.1.0`",
+            "OpenAPI 3.1.0 is not supported (3.0.x only) (at `/openapi`)",
         ),
         (
             "two media types",
@@ -237,7 +237,7 @@ fn specs_the_generator_cannot_take_are_refused_with_the_culprit_named() {
                 s["components"]["schemas"]["Eligibility"]["properties"]["isEligible"]["x-vlens-secret"] =
                     json!(true);
             }),
-            "schema at `/components/schemas/Eligibility/properties/isEligible`: `x-vlens-secret`",
+            "`x-vlens-secret` must be `true` on a `type: string` schema (the client's `Secret` wraps a string) (at `/components/schemas/Eligibility/properties/isEligible`)",
         ),
         (
             "missing operationId",
@@ -263,6 +263,37 @@ fn specs_the_generator_cannot_take_are_refused_with_the_culprit_named() {
             }),
             "operation `check-eligibility` (POST /api/BusinessRequest/Create/{typeId}): operationId is used twice",
         ),
+        // The extensions are vlens-openapi's to check; the generator refuses what it refuses.
+        (
+            "error code without an HTTP status",
+            Box::new(|s| {
+                s["x-vlens-error-codes"][0]
+                    .as_object_mut()
+                    .expect("entry")
+                    .remove("httpStatus");
+            }),
+            "error code `BadRequest`: no numeric `httpStatus` (at `/x-vlens-error-codes/0`)",
+        ),
+        (
+            "error code of an unknown source",
+            Box::new(|s| s["x-vlens-error-codes"][1]["source"] = json!("rumour")),
+            "error code `Unauthorized`: `source` must be `vlens-docs`, `project` or `observed` (at `/x-vlens-error-codes/1/source`)",
+        ),
+        (
+            "error code name used twice",
+            Box::new(|s| s["x-vlens-error-codes"][1]["name"] = json!("BadRequest")),
+            "error code name `BadRequest` is used twice (at `/x-vlens-error-codes/1/name`)",
+        ),
+        (
+            "error code number used twice",
+            Box::new(|s| s["x-vlens-error-codes"][1]["code"] = json!(400)),
+            "error code `Unauthorized`: 400 is already `BadRequest`'s number (at `/x-vlens-error-codes/1/code`)",
+        ),
+        (
+            "unknown token kind",
+            Box::new(move |s| s["paths"][create]["post"]["x-vlens-token"] = json!("robot")),
+            "operation `create-business-request` (POST /api/BusinessRequest/Create/{typeId}): `x-vlens-token: \"robot\"` is not one of user, admin, user-or-admin, user-optional",
+        ),
     ];
     for (what, break_spec, expected) in cases {
         let mut spec = base.clone();
@@ -276,6 +307,26 @@ fn specs_the_generator_cannot_take_are_refused_with_the_culprit_named() {
             "{what}: expected `{expected}` in:\n{error}"
         );
     }
+}
+
+/// A secret outside the component schemas would stay a plain `String` in the client.
+#[test]
+fn a_secret_the_client_cannot_redact_is_refused() {
+    let (_dir, layout) = scratch_workspace();
+    let mut spec = spec_value(&layout);
+    let eligibility = &mut spec["paths"]["/api/BusinessRequest/CheckEligibility"]["get"];
+    eligibility["parameters"]
+        .as_array_mut()
+        .expect("parameters")
+        .push(json!({"name": "Hint", "in": "query", "schema": {"type": "string", "x-vlens-secret": true}}));
+    write_spec(&layout, &spec);
+    let error = xtask::codegen::render(&layout)
+        .expect_err("an unredactable secret")
+        .to_string();
+    assert!(
+        error.contains("`x-vlens-secret` at `/paths/~1api~1BusinessRequest~1CheckEligibility/get/parameters/1/schema` is outside the component schemas"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use vlens_openapi::TokenKind;
+
 use crate::problem::Pos;
 use crate::template::TNode;
 
@@ -53,11 +55,11 @@ impl Case {
         }
         let token = vlens_openapi::vlens()
             .operation(operation)
-            .and_then(|op| op.token.as_deref());
+            .and_then(|op| op.token);
         let users = &self.fixtures.users;
         match token {
-            Some("admin") => Identity::Admin,
-            Some("user" | "user-or-admin" | "user-optional") => {
+            Some(TokenKind::Admin) => Identity::Admin,
+            Some(TokenKind::User | TokenKind::UserOrAdmin | TokenKind::UserOptional) => {
                 if users.iter().any(|u| u.name == "user") {
                     Identity::User("user".to_owned())
                 } else if let [only] = users.as_slice() {
@@ -66,7 +68,7 @@ impl Case {
                     Identity::Nobody
                 }
             }
-            _ => Identity::Nobody,
+            None => Identity::Nobody,
         }
     }
 }
