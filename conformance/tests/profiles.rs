@@ -26,7 +26,14 @@ fn the_example_profile_loads_and_names_a_missing_variable() {
     };
     let loaded = profile::load(&example(), &all).unwrap();
     assert_eq!(loaded.users.len(), 6);
-    assert_eq!(loaded.users.iter().filter(|u| u.other_tenant).count(), 2);
+    assert_eq!(
+        loaded
+            .users
+            .iter()
+            .filter(|u| u.tenant == profile::PoolTenant::Other)
+            .count(),
+        2
+    );
     assert!(loaded.otp.is_some() && loaded.portal.is_some() && loaded.identity.is_none());
     let without_pool_password =
         |name: &str| (name != "VLENS_POOL_PASSWORD").then(|| format!("value-of-{name}"));

@@ -12,6 +12,7 @@ use crate::case::{
     TenantRef, WaitFor,
 };
 use crate::target::pool::Wanted;
+use crate::target::profile::PoolTenant;
 use crate::target::{OtpSource, Portal, Target, WAIT_MARGIN};
 use crate::template::functions::Documents;
 
@@ -29,6 +30,9 @@ pub struct Plan {
     /// On a sandbox: a fresh tenant of its own (it moves the clock, injects faults or asks
     /// for tenant settings).
     pub isolated_tenant: bool,
+    /// On a shared target: the case runs in the profile's tenant that requires a confirmed
+    /// email (its tenant settings ask for that).
+    pub email_tenant: bool,
     /// Its users, in fixture order.
     pub users: Vec<UserPlan>,
     /// Its requests, in fixture order.
@@ -160,11 +164,13 @@ fn control_steps(case: &Case, target: &Target, plan: &mut Plan) {
     if target.has_control_api() {
         plan.isolated_tenant = case.fixtures.tenant.is_some() || moves_time;
     } else if let Some(settings) = &case.fixtures.tenant {
-        plan.need(if settings.require_email_confirmation {
-            "a tenant of its own that requires a confirmed email (sandbox control API)"
+        if !settings.require_email_confirmation {
+            plan.need("a tenant of its own (sandbox control API)");
+        } else if target.email_tenant.is_some() {
+            plan.email_tenant = true;
         } else {
-            "a tenant of its own (sandbox control API)"
-        });
+            plan.need("a tenant that requires a confirmed email ([email_tenant])");
+        }
     }
 }
 
@@ -275,8 +281,13 @@ fn users(case: &Case, target: &Target, plan: &mut Plan) {
             {
                 plan.need("a pool user with the email address the case names");
             }
+            let tenant = match (user.tenant, plan.email_tenant) {
+                (TenantRef::Other, _) => PoolTenant::Other,
+                (TenantRef::Main, true) => PoolTenant::EmailRequired,
+                (TenantRef::Main, false) => PoolTenant::Main,
+            };
             let want = Wanted {
-                tenant: user.tenant,
+                tenant,
                 email: user.email.as_ref().map(|_| user.email_confirmed),
             };
             wanted.push(want);

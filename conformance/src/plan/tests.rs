@@ -6,7 +6,9 @@ use crate::case::read_case;
 use crate::plan::{Plan, StatusPath, UserSource, Verdict, plan};
 use crate::recipients::{PhoneRange, TestRange};
 use crate::target::Target;
-use crate::target::profile::{CommandSpec, PoolUserSpec, Profile, ProfileTenant, TimeSpec};
+use crate::target::profile::{
+    CommandSpec, PoolTenant, PoolUserSpec, Profile, ProfileTenant, TimeSpec,
+};
 
 fn user(phone: &str, other: bool) -> PoolUserSpec {
     PoolUserSpec {
@@ -17,7 +19,11 @@ fn user(phone: &str, other: bool) -> PoolUserSpec {
         home: (30.0444, 31.2357),
         email: None,
         email_confirmed: true,
-        other_tenant: other,
+        tenant: if other {
+            PoolTenant::Other
+        } else {
+            PoolTenant::Main
+        },
     }
 }
 
@@ -42,6 +48,7 @@ fn staging(change: impl FnOnce(&mut Profile)) -> Target {
         base_url: "https://api.vlens.co".to_owned(),
         tenant: tenant("Main"),
         other_tenant: Some(tenant("Other")),
+        email_tenant: None,
         products: (Some(414), Some(415), Some(416)),
         recipients: TestRange {
             phones: Some(PhoneRange::parse("+20155500####").unwrap()),
@@ -192,6 +199,27 @@ fn requests_reach_their_status_through_the_api_or_the_portal() {
         "{text}"
     );
     assert!(text.contains("bring a request to approved"), "{text}");
+}
+
+#[test]
+fn a_tenant_that_requires_a_confirmed_email_comes_from_the_profile() {
+    let case = "name: e\nfixtures:\n  tenant: {isolated: true, requireEmailConfirmation: true}\n  users: {u: {email: true, emailConfirmed: false}}\nsteps:\n  - operation: check-eligibility\n";
+    let without = staging(|_| {});
+    assert!(reason(&planned(case, &without)).contains("[email_tenant]"));
+    let with = staging(|profile| {
+        profile.email_tenant = profile.other_tenant.clone();
+        let mut user = user("+201555000009", false);
+        user.tenant = PoolTenant::EmailRequired;
+        user.email = Some("e@qa.example".to_owned());
+        user.email_confirmed = false;
+        profile.users.push(user);
+    });
+    let plan = planned(case, &with);
+    assert!(plan.runs(), "{}", reason(&plan));
+    assert!(plan.email_tenant);
+    assert!(
+        matches!(&plan.users[0].source, UserSource::Pool(w) if w.tenant == PoolTenant::EmailRequired)
+    );
 }
 
 #[test]

@@ -37,6 +37,13 @@ pub(crate) async fn provide(
     if plan.isolated_tenant {
         isolated_tenant(state, case).await?;
     }
+    if plan.email_tenant {
+        state.main = state
+            .target
+            .email_tenant
+            .clone()
+            .ok_or("the target has no tenant that requires a confirmed email")?;
+    }
     state
         .vars
         .insert("tenant".to_owned(), state.main.variable());
@@ -179,7 +186,7 @@ async fn sandbox_user(
     }
     let password = user
         .password
-        .then(|| format!("Pw-{}", uuid::Uuid::new_v4().simple()));
+        .then(|| format!("Pw-{}", &uuid::Uuid::new_v4().simple().to_string()[..24]));
     if let Some(password) = &password {
         state.secrets.add(password, "password");
         body.insert("password".to_owned(), json!(password));

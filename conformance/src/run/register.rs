@@ -118,7 +118,7 @@ pub(crate) async fn register(
         register["email"] = json!(address);
         email = Some(address);
     }
-    let password = format!("Pw-{}", uuid::Uuid::new_v4().simple());
+    let password = format!("Pw-{}", &uuid::Uuid::new_v4().simple().to_string()[..24]);
     state.secrets.add(&password, "password");
     register["password"] = json!(password);
     let imei = register["imei"].clone();

@@ -18,7 +18,7 @@ use crate::run::fixtures::geo_now;
 use crate::run::state::State;
 use crate::target::commands::{self, OtpTo};
 use crate::target::pool::{CHECKOUT_PATIENCE, Checkout};
-use crate::target::profile::PoolUserSpec;
+use crate::target::profile::{PoolTenant, PoolUserSpec};
 use crate::target::{OtpSource, Portal};
 use crate::template::value_text;
 
@@ -143,11 +143,12 @@ fn home(user: &PoolUserSpec) -> Value {
     json!({ "latitude": user.home.0, "longitude": user.home.1 })
 }
 
+/// A pool user's tenant as the case sees it: the email tenant, when a case takes users of it,
+/// is that case's main tenant.
 fn tenant_of(user: &PoolUserSpec) -> TenantRef {
-    if user.other_tenant {
-        TenantRef::Other
-    } else {
-        TenantRef::Main
+    match user.tenant {
+        PoolTenant::Other => TenantRef::Other,
+        PoolTenant::Main | PoolTenant::EmailRequired => TenantRef::Main,
     }
 }
 

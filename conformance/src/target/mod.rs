@@ -112,6 +112,8 @@ pub struct Target {
     pub main: TenantCredentials,
     /// A second tenant, when there is one.
     pub other: Option<TenantCredentials>,
+    /// A tenant whose settings require a confirmed email (a profile's `[email_tenant]`).
+    pub email_tenant: Option<TenantCredentials>,
     /// The products by role.
     pub products: Products,
     /// Pre-verified users (a real Vlens).
@@ -265,10 +267,11 @@ impl Target {
         };
         let main = tenant(&profile.tenant);
         let other = profile.other_tenant.as_ref().map(tenant);
+        let email_tenant = profile.email_tenant.as_ref().map(tenant);
         let secrets = Secrets::default();
         main.register(&secrets);
-        if let Some(other) = &other {
-            other.register(&secrets);
+        for extra in other.iter().chain(email_tenant.iter()) {
+            extra.register(&secrets);
         }
         for user in &profile.users {
             secrets.add(&user.password, "password");
@@ -289,6 +292,7 @@ impl Target {
             described_by: profile.file.display().to_string(),
             main,
             other,
+            email_tenant,
             products: Products {
                 auto_approved,
                 needs_approval,
@@ -436,6 +440,7 @@ fn sandbox_target(
         described_by: String::new(),
         main,
         other: Some(other),
+        email_tenant: None,
         products,
         pool: Pool::default(),
         recipients: None,
@@ -480,7 +485,7 @@ fn remote_from_env(base_url: String, settings: &Settings) -> Result<Target, Targ
             home: (defaults::DEFAULT_LATITUDE, defaults::DEFAULT_LONGITUDE),
             email: None,
             email_confirmed: true,
-            other_tenant: false,
+            tenant: profile::PoolTenant::Main,
         }],
         _ => Vec::new(),
     };
@@ -499,6 +504,7 @@ fn remote_from_env(base_url: String, settings: &Settings) -> Result<Target, Targ
         described_by: String::new(),
         main,
         other,
+        email_tenant: None,
         products: Products {
             auto_approved: env_product(settings, env::PRODUCT_AUTO_APPROVED)?,
             needs_approval: env_product(settings, env::PRODUCT_NEEDS_APPROVAL)?,

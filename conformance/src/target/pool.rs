@@ -8,8 +8,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::case::TenantRef;
-use crate::target::profile::PoolUserSpec;
+use crate::target::profile::{PoolTenant, PoolUserSpec};
 
 /// How long a case waits for free pool users before it fails.
 pub const CHECKOUT_PATIENCE: Duration = Duration::from_secs(300);
@@ -34,19 +33,14 @@ impl std::fmt::Debug for Pool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wanted {
     /// Its tenant.
-    pub tenant: TenantRef,
+    pub tenant: PoolTenant,
     /// It must have an email (confirmed or not, as given).
     pub email: Option<bool>,
 }
 
 impl Wanted {
     fn fits(&self, user: &PoolUserSpec) -> bool {
-        let tenant = if user.other_tenant {
-            TenantRef::Other
-        } else {
-            TenantRef::Main
-        };
-        tenant == self.tenant
+        user.tenant == self.tenant
             && self
                 .email
                 .is_none_or(|confirmed| user.email.is_some() && user.email_confirmed == confirmed)
@@ -212,8 +206,9 @@ impl Pool {
 
 fn describe(wanted: Wanted) -> String {
     let tenant = match wanted.tenant {
-        TenantRef::Main => "the main tenant",
-        TenantRef::Other => "the other tenant",
+        PoolTenant::Main => "the main tenant",
+        PoolTenant::Other => "the other tenant",
+        PoolTenant::EmailRequired => "the email tenant",
     };
     match wanted.email {
         None => tenant.to_owned(),
@@ -226,7 +221,7 @@ fn describe(wanted: Wanted) -> String {
 mod tests {
     use super::*;
 
-    fn user(phone: &str, other_tenant: bool) -> PoolUserSpec {
+    fn user(phone: &str, other: bool) -> PoolUserSpec {
         PoolUserSpec {
             phone: phone.to_owned(),
             password: "p".to_owned(),
@@ -235,12 +230,16 @@ mod tests {
             home: (30.0, 31.0),
             email: None,
             email_confirmed: true,
-            other_tenant,
+            tenant: if other {
+                PoolTenant::Other
+            } else {
+                PoolTenant::Main
+            },
         }
     }
 
     const MAIN: Wanted = Wanted {
-        tenant: TenantRef::Main,
+        tenant: PoolTenant::Main,
         email: None,
     };
 
@@ -264,7 +263,7 @@ mod tests {
         drop(first);
         assert!(elsewhere.checkout(&[MAIN], short).await.is_ok());
         let other = Wanted {
-            tenant: TenantRef::Other,
+            tenant: PoolTenant::Other,
             email: None,
         };
         assert_eq!(

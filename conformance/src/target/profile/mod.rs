@@ -48,6 +48,7 @@ struct Raw {
     base_url: Spanned<String>,
     tenant: RawTenant,
     other_tenant: Option<RawTenant>,
+    email_tenant: Option<RawTenant>,
     #[serde(default)]
     products: RawProducts,
     messages: Option<RawMessages>,
@@ -169,8 +170,19 @@ pub struct PoolUserSpec {
     pub email: Option<String>,
     /// Whether that email is confirmed.
     pub email_confirmed: bool,
-    /// `main` or `other`.
-    pub other_tenant: bool,
+    /// Its tenant.
+    pub tenant: PoolTenant,
+}
+
+/// Which of a profile's tenants a pool user belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolTenant {
+    /// `[tenant]`.
+    Main,
+    /// `[other_tenant]`.
+    Other,
+    /// `[email_tenant]`: its settings require a confirmed email for eligibility.
+    EmailRequired,
 }
 
 /// Waits and lifetimes.
@@ -202,6 +214,8 @@ pub struct Profile {
     pub tenant: ProfileTenant,
     /// A second tenant.
     pub other_tenant: Option<ProfileTenant>,
+    /// A tenant whose settings require a confirmed email for eligibility.
+    pub email_tenant: Option<ProfileTenant>,
     /// Product ids by role: approved on creation, needs approval, paid.
     pub products: (Option<i32>, Option<i32>, Option<i32>),
     /// Who may receive messages.
@@ -387,13 +401,25 @@ fn build(
         .as_ref()
         .map(|identity| documents(identity, source, dir))
         .transpose()?;
-    let users = users(&raw, source, &recipients, other_tenant.is_some(), &secret)?;
+    let email_tenant = raw
+        .email_tenant
+        .as_ref()
+        .map(|raw| tenant(raw, "email_tenant"))
+        .transpose()?;
+    let users = users(
+        &raw,
+        source,
+        &recipients,
+        (other_tenant.is_some(), email_tenant.is_some()),
+        &secret,
+    )?;
     Ok(Profile {
         file: PathBuf::from(&source.file),
         name,
         base_url,
         tenant: main,
         other_tenant,
+        email_tenant,
         products: (
             raw.products.auto_approved,
             raw.products.needs_approval,

@@ -9,8 +9,8 @@ use base64::engine::general_purpose::STANDARD;
 use toml::Spanned;
 
 use super::{
-    MAX_DOCUMENT_BYTES, MAX_POOL_USERS, PoolUserSpec, ProfileError, Raw, RawIdentity, RawMessages,
-    RawPoint, SecretOf, Source,
+    MAX_DOCUMENT_BYTES, MAX_POOL_USERS, PoolTenant, PoolUserSpec, ProfileError, Raw, RawIdentity,
+    RawMessages, RawPoint, SecretOf, Source,
 };
 use crate::recipients::{PhoneRange, TestRange};
 use crate::template::functions::IdentityDocuments;
@@ -92,7 +92,7 @@ pub(super) fn users(
     raw: &Raw,
     source: &Source<'_>,
     recipients: &TestRange,
-    has_other_tenant: bool,
+    (has_other_tenant, has_email_tenant): (bool, bool),
     secret: &SecretOf<'_>,
 ) -> Result<Vec<PoolUserSpec>, ProfileError> {
     let Some(list) = &raw.users else {
@@ -148,19 +148,20 @@ pub(super) fn users(
         if !((-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude)) {
             return Err(source.error(at, format!("pool user `{phone}`: `home` is not a point")));
         }
-        let other_tenant = match user.tenant.as_ref().map(|t| (t, t.get_ref().as_str())) {
-            None | Some((_, "main")) => false,
-            Some((_, "other")) if has_other_tenant => true,
-            Some((tenant, "other")) => {
+        let tenant = match user.tenant.as_ref().map(|t| (t, t.get_ref().as_str())) {
+            None | Some((_, "main")) => PoolTenant::Main,
+            Some((_, "other")) if has_other_tenant => PoolTenant::Other,
+            Some((_, "email")) if has_email_tenant => PoolTenant::EmailRequired,
+            Some((tenant, name @ ("other" | "email"))) => {
                 return Err(source.error(
                     Some(tenant.span()),
-                    "a user of `other` needs an `[other_tenant]` table",
+                    format!("a user of `{name}` needs an `[{name}_tenant]` table"),
                 ));
             }
             Some((tenant, other)) => {
                 return Err(source.error(
                     Some(tenant.span()),
-                    format!("`tenant` is `main` or `other`, not `{other}`"),
+                    format!("`tenant` is `main`, `other` or `email`, not `{other}`"),
                 ));
             }
         };
@@ -172,7 +173,7 @@ pub(super) fn users(
             home: (latitude, longitude),
             email: user.email.clone(),
             email_confirmed: user.email_confirmed.unwrap_or(true),
-            other_tenant,
+            tenant,
         });
     }
     Ok(users)
