@@ -2,9 +2,7 @@
 //! cap, expiring records make room, incomplete ApiKey-only transactions expire with their images,
 //! and control-API tenants are capped. The soak figures are in `bench/soak.sh`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use vlens_client::{KnownErrorCode, ResultExt, types};
 use vlens_sandbox::{Caps, SandboxConfig, defaults};

@@ -3,9 +3,7 @@
 //! passwords per account (TooManyFailedLogins); configurable per limit, per tenant through the
 //! control API, and off for load tests. The defaults are 10 per 15 minutes each.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use vlens_client::{Client, KnownErrorCode, ResultExt, types};
 use vlens_sandbox::control::RateLimitsInfo;

@@ -1,9 +1,7 @@
 //! `SandboxConfig`: configured lifetimes reach every reply and expiry, and settings out of
 //! range stop the start with a message naming each.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use vlens_client::{KnownErrorCode, ResultExt, types};
 use vlens_sandbox::{Lifetimes, SandboxConfig, StartError};
 
