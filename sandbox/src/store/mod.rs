@@ -212,16 +212,16 @@ impl Store {
     /// A tenant whose purge fails is logged and skipped; the others are still purged, and the
     /// purger (which calls this every 30 s) keeps running.
     pub fn purge_expired(&self) {
-        self.drop_idle_tenants();
+        self.drop_idle_tenants(self.wall_seconds());
         each_tenant_isolated(&self.tenants(), |tenant| {
             tenant.with_state(|state, now| state.purge(now));
         });
     }
 
-    fn drop_idle_tenants(&self) {
-        let idle_since = self
-            .wall_seconds()
-            .saturating_sub(self.settings.lifetimes.idle_tenant_seconds);
+    /// Drops the control-API tenants last used before `now` (store wall-clock seconds) minus
+    /// the idle lifetime.
+    fn drop_idle_tenants(&self, now: i64) {
+        let idle_since = now.saturating_sub(self.settings.lifetimes.idle_tenant_seconds);
         let dropped: Vec<Arc<Tenant>> = {
             let mut tenants = self.tenants.write().unwrap_or_else(PoisonError::into_inner);
             let idle: Vec<i32> = tenants
@@ -284,7 +284,6 @@ mod tests {
     #[test]
     fn idle_control_tenants_are_dropped_and_the_built_in_ones_stay() {
         let mut config = crate::SandboxConfig::default();
-        config.lifetimes.idle_tenant_seconds = 1;
         config.caps.tenants = 1;
         let store = Store::new(
             defaults::DEFAULT_API_KEY,
@@ -298,11 +297,16 @@ mod tests {
             store.create_tenant(false),
             Err(ApiError::InsufficientStorage(_))
         ));
-        // Used now: not idle yet.
+        // Used now: not idle yet, nor when the idle lifetime has just run out.
         store.purge_expired();
-        assert!(store.tenant_by_key(made.api_key()).is_some());
-        std::thread::sleep(std::time::Duration::from_millis(2100));
-        store.purge_expired();
+        let idle = defaults::IDLE_TENANT_LIFETIME_SECONDS;
+        let before_use = store.wall_seconds();
+        assert!(store.tenant_by_key(made.api_key()).is_some(), "a use");
+        store.drop_idle_tenants(before_use + idle);
+        let after_use = store.wall_seconds();
+        assert!(store.tenant_by_key(made.api_key()).is_some(), "another use");
+        // A second past the idle lifetime after the last use: dropped.
+        store.drop_idle_tenants(store.wall_seconds().max(after_use) + idle + 1);
         assert!(store.tenant_by_key(made.api_key()).is_none());
         assert_eq!(store.tenants().len(), 2, "Default and Other stay");
         // The cap counts the tenants held, not the tenants ever made.

@@ -3,9 +3,7 @@
 //! passwords per account (TooManyFailedLogins); configurable per limit, per tenant through the
 //! control API, and off for load tests. The defaults are 10 per 15 minutes each.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use vlens_client::{Client, KnownErrorCode, ResultExt, types};
 use vlens_sandbox::control::RateLimitsInfo;
@@ -57,15 +55,30 @@ fn login_input(
     }
 }
 
-#[tokio::test]
-async fn an_eleventh_activation_otp_in_the_window_is_refused_then_allowed_after_it() {
-    let sandbox = TestSandbox::start().await;
+/// A tenant whose limit `name` is `max` per 900 s (the default window). Smaller than the
+/// default 10, so that each test makes fewer calls; the takeover test runs on the defaults,
+/// and `a_tenant_sets_its_own_limits_and_reset_restores_the_configured_ones` reads them.
+async fn tenant_limited(sandbox: &TestSandbox, name: &str, max: u32) -> String {
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let (status, _) = set_limits(
+        sandbox,
+        &tenant.api_key,
+        json!({ name: {"max": max, "windowSeconds": WINDOW} }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    tenant.api_key.clone()
+}
+
+#[tokio::test]
+async fn an_otp_past_the_limit_of_a_request_is_refused_then_allowed_after_the_window() {
+    let sandbox = TestSandbox::start().await;
+    let key = tenant_limited(&sandbox, "otpRequests", 3).await;
+    let key = key.as_str();
     let (user, client, request) = sandbox.approved_loan(key).await;
     let input = request_otp_input(CAIRO, Some(request));
     let ask = || client.customer_sign_step_request_otp(&input);
-    for _ in 0..defaults::OTP_REQUEST_LIMIT.max {
+    for _ in 0..3 {
         ask().await.data().expect("within the limit");
     }
     let before = sandbox.otp(key, &user.phone_number).await;
@@ -74,7 +87,7 @@ async fn an_eleventh_activation_otp_in_the_window_is_refused_then_allowed_after_
         KnownErrorCode::TooManyOtpRequests,
         "requestId",
     );
-    // Nothing was sent: the outbox still holds the tenth OTP.
+    // Nothing was sent: the outbox still holds the third OTP.
     assert_eq!(
         sandbox.otp(key, &user.phone_number).await.otp_request_id,
         before.otp_request_id
@@ -89,13 +102,14 @@ async fn an_eleventh_activation_otp_in_the_window_is_refused_then_allowed_after_
         .expect("another request is not throttled");
     // The window ends 900 s after its first OTP.
     sandbox.set_status(key, request, 2).await;
-    sandbox.advance_clock(key, WINDOW - 1).await;
+    // Seconds of margin: the wall clock runs between the calls too.
+    sandbox.advance_clock(key, WINDOW - 10).await;
     assert_throttled(
         ask().await.data(),
         KnownErrorCode::TooManyOtpRequests,
         "requestId",
     );
-    sandbox.advance_clock(key, 1).await;
+    sandbox.advance_clock(key, 10).await;
     ask().await.data().expect("a new window");
     sandbox.finish().await;
 }
@@ -105,8 +119,8 @@ async fn an_eleventh_activation_otp_in_the_window_is_refused_then_allowed_after_
 #[tokio::test]
 async fn wrong_codes_count_across_superseded_otps() {
     let sandbox = TestSandbox::start().await;
-    let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant_limited(&sandbox, "wrongOtpCodes", 4).await;
+    let key = key.as_str();
     let (user, client, request) = sandbox.approved_loan(key).await;
     let client = &client;
     let validate = |id, code: String| async move {
@@ -118,7 +132,8 @@ async fn wrong_codes_count_across_superseded_otps() {
         let (id, code) = sandbox
             .activation_otp(client, key, &user.phone_number, request)
             .await;
-        for _ in 0..5 {
+        // Two wrong codes per OTP, well under each OTP's own limit of 5.
+        for _ in 0..2 {
             assert_code(
                 validate(id, wrong_code(&code)).await.data(),
                 KnownErrorCode::OtpInvalid,
@@ -164,10 +179,9 @@ async fn a_passwordless_account_cannot_be_guessed_into() {
             Err(error) => break 'attack error,
         };
         let id = sent.phone_number_otp_request_id.expect("an OTP is sent");
+        // Always wrong: the code with every digit changed.
+        let guess = wrong_code(&sandbox.otp(key, &user.phone_number).await.code);
         loop {
-            // Always wrong: "000000" unless that is the code.
-            let code = sandbox.otp(key, &user.phone_number).await.code;
-            let guess = wrong_code(&code);
             match client
                 .digital_identity_login(&login_input(&user.phone_number, None, Some((id, &guess))))
                 .await
@@ -191,10 +205,10 @@ async fn a_passwordless_account_cannot_be_guessed_into() {
 #[tokio::test]
 async fn registration_otps_are_counted_per_phone_number() {
     let sandbox = TestSandbox::start().await;
-    let tenant = sandbox.tenant(false).await;
-    let client = sandbox.client(&tenant.api_key);
+    let key = tenant_limited(&sandbox, "otpRequests", 2).await;
+    let client = sandbox.client(&key);
     let phone = "+201011112222";
-    for _ in 0..defaults::OTP_REQUEST_LIMIT.max {
+    for _ in 0..2 {
         client
             .register_step_verify_phone(&verify_phone(phone, None))
             .await
@@ -220,8 +234,8 @@ async fn registration_otps_are_counted_per_phone_number() {
 #[tokio::test]
 async fn wrong_passwords_lock_the_account_until_the_window_ends() {
     let sandbox = TestSandbox::start().await;
-    let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant_limited(&sandbox, "failedPasswords", 3).await;
+    let key = key.as_str();
     let user = sandbox
         .user_with(key, json!({"password": "right-pass-1"}))
         .await;
@@ -233,14 +247,14 @@ async fn wrong_passwords_lock_the_account_until_the_window_ends() {
             .await
     };
     // A success clears the failures before it.
-    for _ in 0..9 {
+    for _ in 0..2 {
         assert_eq!(api_error(login("wrong").await.data()).status, 401);
     }
     login("right-pass-1")
         .await
         .data()
         .expect("the right password");
-    for _ in 0..defaults::FAILED_PASSWORD_LIMIT.max {
+    for _ in 0..3 {
         assert_eq!(api_error(login("wrong").await.data()).status, 401);
     }
     assert_throttled(
@@ -258,6 +272,13 @@ async fn wrong_admin_passwords_lock_the_admin_and_unknown_names_count_for_nobody
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
     let key = tenant.api_key.as_str();
+    let (status, _) = set_limits(
+        &sandbox,
+        key,
+        json!({"failedPasswords": {"max": 3, "windowSeconds": WINDOW}}),
+    )
+    .await;
+    assert_eq!(status, 200);
     let client = Client::builder(sandbox.base_url(), key)
         .tenancy_name(&tenant.tenancy_name)
         .retry_policy(vlens_client::RetryPolicy::none())
@@ -273,14 +294,14 @@ async fn wrong_admin_passwords_lock_the_admin_and_unknown_names_count_for_nobody
             })
             .await
     };
-    for _ in 0..20 {
+    for _ in 0..5 {
         assert_eq!(api_error(login("nobody", "wrong").await.data()).status, 401);
     }
     login("admin", defaults::ADMIN_PASSWORD)
         .await
         .data()
         .expect("not locked by unknown names");
-    for _ in 0..defaults::FAILED_PASSWORD_LIMIT.max {
+    for _ in 0..3 {
         assert_eq!(api_error(login("admin", "wrong").await.data()).status, 401);
     }
     assert_throttled(
@@ -441,7 +462,8 @@ async fn limits_are_configured_each_on_its_own_or_all_off() {
     })
     .await;
     let (_, client, request) = sandbox.approved_loan(KEY).await;
-    for _ in 0..50 {
+    // Past the default 10.
+    for _ in 0..12 {
         client
             .customer_sign_step_request_otp(&request_otp_input(CAIRO, Some(request)))
             .await

@@ -106,7 +106,7 @@ async fn a_connection_beyond_the_cap_gets_a_503_envelope_and_room_frees_up() {
     let first = connect(&sandbox).await;
     let _second = connect(&sandbox).await;
     // Give the server the moment to accept both.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let mut third = connect(&sandbox).await;
     third.write_all(health().as_bytes()).await.expect("sent");
     let reply = read_to_close(&mut third).await;
@@ -142,6 +142,8 @@ async fn a_connection_beyond_the_cap_gets_a_503_envelope_and_room_frees_up() {
 
 #[tokio::test]
 async fn a_slow_head_is_cut_off_and_others_are_served_meanwhile() {
+    // Long enough that the other client, which sends its head at once, is never cut off on a
+    // busy machine.
     let sandbox = sandbox(Connections {
         header_read_timeout: Duration::from_millis(300),
         ..Connections::default()
@@ -162,7 +164,7 @@ async fn a_slow_head_is_cut_off_and_others_are_served_meanwhile() {
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_by_the_header_read_timeout() {
     let sandbox = sandbox(Connections {
-        header_read_timeout: Duration::from_millis(300),
+        header_read_timeout: Duration::from_millis(100),
         ..Connections::default()
     })
     .await;
@@ -180,7 +182,7 @@ async fn an_idle_keep_alive_connection_is_closed_by_the_header_read_timeout() {
 #[tokio::test]
 async fn a_connection_where_nothing_moves_is_closed_by_the_idle_timeout() {
     let sandbox = sandbox(Connections {
-        idle_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(100),
         ..Connections::default()
     })
     .await;
@@ -197,7 +199,7 @@ async fn a_connection_where_nothing_moves_is_closed_by_the_idle_timeout() {
 #[tokio::test]
 async fn a_stalled_body_gets_a_408_envelope() {
     let sandbox = sandbox(Connections {
-        body_read_timeout: Duration::from_millis(300),
+        body_read_timeout: Duration::from_millis(100),
         ..Connections::default()
     })
     .await;

@@ -1,9 +1,7 @@
 //! `SandboxConfig`: configured lifetimes reach every reply and expiry, and settings out of
 //! range stop the start with a message naming each.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use vlens_client::{KnownErrorCode, ResultExt, types};
 use vlens_sandbox::{Lifetimes, SandboxConfig, StartError};
 
@@ -67,13 +65,14 @@ async fn a_signing_link_lives_the_configured_seconds() {
     let (_user, client, request) = sandbox.approved_loan(key).await;
     let url = signing_link(&client, request).await;
     let (_, hash) = parse_link(&url, sandbox.base_url());
-    sandbox.advance_clock(key, 119).await;
+    // Margins of seconds on either side: the wall clock runs between the calls too.
+    sandbox.advance_clock(key, 110).await;
     client
         .view_contract_pdf(&request, &hash)
         .await
         .data()
-        .expect("still live at 119 s");
-    sandbox.advance_clock(key, 1).await;
+        .expect("still live at 110 s");
+    sandbox.advance_clock(key, 10).await;
     assert_code(
         client.view_contract_pdf(&request, &hash).await.data(),
         KnownErrorCode::InvalidSecurityHash,
@@ -90,13 +89,15 @@ async fn an_access_token_lives_the_configured_seconds() {
     assert_eq!(admin.expire_in_seconds, 600);
     let user = sandbox.user(key).await;
     let client = sandbox.user_client(key, &user);
-    sandbox.advance_clock(key, 599).await;
+    // `exp` is in whole seconds, so a token made at 10.9 s may end at 610 s: 598 s on, it is
+    // valid whatever the fraction; 600 s on, it is not.
+    sandbox.advance_clock(key, 598).await;
     client
         .check_eligibility()
         .await
         .data()
-        .expect("still valid at 599 s");
-    sandbox.advance_clock(key, 1).await;
+        .expect("still valid at 598 s");
+    sandbox.advance_clock(key, 2).await;
     let expired = api_error(client.check_eligibility().await.data());
     assert_eq!(expired.status, 401);
     sandbox.finish().await;
