@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --quiet -p vlens-conformance
-bin=target/release/vlens-conformance
+bin="${CARGO_TARGET_DIR:-target}/release/vlens-conformance"
 export CI=true # compare snapshots, never write them
 "$bin" --quiet > /dev/null
 times=()
