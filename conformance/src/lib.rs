@@ -12,16 +12,20 @@
 #![warn(missing_docs)]
 
 pub mod case;
+pub mod drift;
 pub mod harness;
 pub mod http;
 pub mod lint;
 pub mod plan;
 pub mod problem;
 pub mod recipients;
+pub mod record;
 pub mod redact;
 pub mod report;
 pub mod run;
+pub mod schema_shape;
 pub mod snapshot;
+pub mod suggest;
 pub mod suite;
 pub mod target;
 pub mod template;

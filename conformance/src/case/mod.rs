@@ -7,9 +7,11 @@ use std::time::Duration;
 use crate::problem::Pos;
 use crate::template::TNode;
 
+pub mod format;
 mod read;
 mod read_expect;
 mod read_step;
+pub mod schema;
 mod step;
 pub mod walk;
 
