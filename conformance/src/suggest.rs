@@ -2,17 +2,20 @@
 //! Damerau-Levenshtein, so a swapped pair of letters counts as one edit).
 
 /// The candidate closest to `word`, when it is close enough to be a typo: at most a third of
-/// its length in edits (two for short names), or the same name in another case.
+/// its length in edits (two for short names), ignoring case; a candidate that contains the
+/// word whole (`eligible` in `isEligible`) counts as one edit.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
+    let lower = word.to_lowercase();
     candidates
         .into_iter()
         .filter(|candidate| *candidate != word)
         .map(|candidate| {
-            let distance = if candidate.eq_ignore_ascii_case(word) {
-                0
+            let known = candidate.to_lowercase();
+            let distance = if lower.len() >= 4 && known.contains(&lower) {
+                1
             } else {
-                strsim::damerau_levenshtein(word, candidate)
+                strsim::damerau_levenshtein(&lower, &known)
             };
             (distance, candidate)
         })
@@ -42,6 +45,10 @@ mod tests {
         assert_eq!(closest("logni", names), Some("login"));
         assert_eq!(closest("Login", names), Some("login"));
         assert_eq!(closest("delete-everything", names), None);
+        assert_eq!(
+            closest("eligible", ["isEligible", "hasPendingRequest"]),
+            Some("isEligible")
+        );
         assert_eq!(
             did_you_mean("usr", ["user", "loan"]),
             " (did you mean `user`?)"
