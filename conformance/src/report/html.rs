@@ -18,7 +18,7 @@ use crate::report::results::{RunResults, TrialResult, TrialStatus};
 const STYLE: &str = "
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1f2328;background:#fff}
 h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem;margin-top:1.6rem}
-h3{font-size:1rem;margin:1.2rem 0 .4rem;color:#57606a}
+h3{font-size:1rem;margin:1.2rem 0 .4rem;color:#57606a}h1 code{font-size:inherit}
 code,pre{font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
 pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.5rem .7rem;overflow:auto;white-space:pre-wrap;word-break:break-word;margin:.3rem 0}
 .meta{color:#57606a;margin:.2rem 0}
@@ -34,7 +34,7 @@ details.trial.failed{border-color:#ff8182;border-left:4px solid #cf222e}
 details.trial.ignored{border-left:4px solid #d4a72c}
 details.trial>summary{cursor:pointer;padding:.2rem 0}
 .title{color:#57606a}
-.reason{background:#fff8c5;border-radius:4px;padding:.3rem .5rem}
+.reason{background:#fff8c5;border-radius:4px;padding:.2rem .5rem;margin:.2rem 0 0 5rem;font-size:13px}
 ol.steps{padding-left:1.4rem}
 li.step{margin:.5rem 0;padding:.3rem .5rem;border-radius:6px}
 li.step.failed{background:#fff5f5;outline:1px solid #ffcecb}
@@ -271,7 +271,7 @@ fn trial_block(out: &mut String, trial: &TrialResult) {
     let status = status_name(trial.status);
     let _ = write!(
         out,
-        "<details class=\"trial {status}\" id=\"{}\"{}><summary><span class=\"badge {status}\">{status}</span><code>{}</code> <span class=\"title\">{}</span> <span class=\"meta\">{:.0} ms</span></summary>",
+        "<details class=\"trial {status}\" id=\"{}\"{}><summary><span class=\"badge {status}\">{status}</span><code>{}</code> <span class=\"title\">{}</span> <span class=\"meta\">{:.0} ms</span>{}</summary>",
         escape(&anchor(&trial.name)),
         if trial.status == TrialStatus::Failed {
             " open=\"open\""
@@ -280,13 +280,16 @@ fn trial_block(out: &mut String, trial: &TrialResult) {
         },
         escape(&trial.name),
         escape(trial.title.as_deref().unwrap_or("")),
-        trial.duration_ms
+        trial.duration_ms,
+        // On the trial's own line: read at a glance, without opening it.
+        trial
+            .reason
+            .as_ref()
+            .map(|reason| format!("<div class=\"reason\">ignored: {}</div>", escape(reason)))
+            .unwrap_or_default()
     );
     if let Some(file) = &trial.file {
         let _ = write!(out, "<p class=\"meta\">{}</p>", escape(file));
-    }
-    if let Some(reason) = &trial.reason {
-        let _ = write!(out, "<p class=\"reason\">ignored: {}</p>", escape(reason));
     }
     for problem in &trial.problems {
         let _ = write!(out, "<p class=\"finding\">{}</p>", escape(problem));
@@ -411,7 +414,7 @@ fn step_block(out: &mut String, step: &StepRecord) {
             let (command, _) = super::curl::command(request);
             let _ = write!(
                 out,
-                "<details class=\"curl\"><summary>curl</summary><pre>{}</pre></details>",
+                "<details class=\"curl\" open=\"open\"><summary>resend it with curl</summary><pre>{}</pre></details>",
                 escape(&command)
             );
         }
