@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::drift::{DifferenceKind, Drift};
+use crate::drift::{DifferenceKind, Drift, SpecSide};
 use crate::report::html::spec_side;
 
 /// Snapshot by snapshot, each difference and the side the spec agrees with.
