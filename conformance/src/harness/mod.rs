@@ -115,7 +115,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     });
     quiet_snapshot_panics();
     let collector = Arc::new(Collector::default());
-    let events = (json && !arguments.list).then(|| Arc::new(Events::default()));
+    let events = (json && !arguments.list).then(|| Arc::new(Events));
     let shared = Shared {
         target: Arc::clone(&target),
         coverage: Arc::clone(&coverage),

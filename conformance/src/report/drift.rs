@@ -60,11 +60,12 @@ pub fn render(drift: &Drift) -> String {
                     }
                 ),
             };
-            let _ = writeln!(
-                out,
-                "  {what} — the spec agrees with {}",
-                spec_side(d.spec, drift)
-            );
+            let verdict = match d.spec {
+                SpecSide::Undeclared => "the spec does not declare it".to_owned(),
+                SpecSide::Unknown => "no case names the operation".to_owned(),
+                side => format!("the spec agrees with {}", spec_side(side, drift)),
+            };
+            let _ = writeln!(out, "  {what} — {verdict}");
         }
     }
     if !drift.only_left.is_empty() {

@@ -385,7 +385,7 @@ fn step_block(out: &mut String, step: &StepRecord) {
                     Some(b'-') if !line.starts_with("---") => " class=\"del\"",
                     _ => "",
                 };
-                let _ = write!(out, "<span{class}>{}</span>\n", escape(line));
+                let _ = writeln!(out, "<span{class}>{}</span>", escape(line));
             }
             out.push_str("</pre>");
         }
