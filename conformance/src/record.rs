@@ -184,7 +184,7 @@ pub struct ShownSnapshot {
     /// The stored file.
     pub file: String,
     /// `matched`, `recorded`, `new` or `changed`.
-    pub verdict: &'static str,
+    pub verdict: SnapshotVerdict,
     /// Stored against this run, when it changed.
     pub diff: Option<String>,
     /// Why insta could not check it.
@@ -198,7 +198,7 @@ impl ShownSnapshot {
             name: outcome.name.clone(),
             target: outcome.target.clone(),
             file: outcome.file.display().to_string(),
-            verdict: outcome.verdict.name(),
+            verdict: outcome.verdict,
             diff: outcome.diff.as_deref().map(|diff| secrets.redact(diff)),
             error: outcome.error.as_deref().map(|error| secrets.redact(error)),
         }
@@ -206,8 +206,7 @@ impl ShownSnapshot {
 
     /// Whether the step fails on it.
     pub fn fails(&self) -> bool {
-        self.verdict == SnapshotVerdict::New.name()
-            || self.verdict == SnapshotVerdict::Changed.name()
+        self.verdict.fails()
     }
 }
 

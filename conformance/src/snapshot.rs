@@ -122,7 +122,8 @@ pub struct SnapshotStore {
 }
 
 /// How a reply compared with its stored snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum SnapshotVerdict {
     /// The stored snapshot matches.
     Matched,

@@ -249,3 +249,21 @@ fn a_filtered_run_prints_the_reasons_of_what_it_ignored() {
         "{listed}"
     );
 }
+
+#[test]
+fn a_report_that_is_not_format_equals_path_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_vlens-conformance"))
+        .current_dir(manifest())
+        .args(["--cases", "tests/report_cases", "--report", "xml=r.xml"])
+        .arg("--snapshots")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown report format `xml` (junit, json or html)"),
+        "{stderr}"
+    );
+}

@@ -7,6 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use vlens_conformance::record::StepStatus;
+use vlens_conformance::snapshot::SnapshotVerdict;
 use vlens_conformance::suite;
 use vlens_conformance::target::Target;
 
@@ -38,7 +39,10 @@ fn new_changed_and_matching_snapshots() {
         // 1. None stored yet: one line, and step 2 ran all the same.
         let run = bench.run(loaded).await;
         if records_in_place() {
-            assert_eq!(run.steps[0].snapshot.as_ref().unwrap().verdict, "recorded");
+            assert_eq!(
+                run.steps[0].snapshot.as_ref().unwrap().verdict,
+                SnapshotVerdict::Recorded
+            );
         } else {
             let message = common::outcome(loaded, &run).unwrap_err();
             let line = "[snapshot] new snapshot `auth-missing-api-key` for target `sandbox`: \
@@ -60,7 +64,10 @@ fn new_changed_and_matching_snapshots() {
         std::fs::write(&pending, "stale").unwrap();
         let run = bench.run(loaded).await;
         assert_eq!(common::outcome(loaded, &run), Ok(()));
-        assert_eq!(run.steps[0].snapshot.as_ref().unwrap().verdict, "matched");
+        assert_eq!(
+            run.steps[0].snapshot.as_ref().unwrap().verdict,
+            SnapshotVerdict::Matched
+        );
         assert!(!pending.exists(), "the stale .snap.new is left behind");
 
         // 3. Stored and different: the step fails with a diff; step 2 still runs.
@@ -81,7 +88,7 @@ fn new_changed_and_matching_snapshots() {
                 "{message}"
             );
             let snapshot = run.steps[0].snapshot.as_ref().unwrap();
-            assert_eq!(snapshot.verdict, "changed");
+            assert_eq!(snapshot.verdict, SnapshotVerdict::Changed);
             assert!(snapshot.diff.is_some());
             assert_eq!(run.steps[1].status, StepStatus::Passed);
         }

@@ -116,7 +116,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     quiet_snapshot_panics();
     let collector = Arc::new(Collector::default());
     let events = (json && !arguments.list).then(|| Arc::new(Events));
-    let shared = Shared {
+    let shared = Arc::new(Shared {
         target: Arc::clone(&target),
         coverage: Arc::clone(&coverage),
         snapshots,
@@ -125,7 +125,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         collector: Arc::clone(&collector),
         events: events.clone(),
         keep_exchanges: !reports.is_empty(),
-    };
+    });
     let all = trials(&suite, &plans, &shared, options);
     let selected: Vec<&Trial> = all
         .iter()
@@ -387,30 +387,20 @@ impl Shared {
 fn trials(
     suite: &Suite,
     plans: &[(&LoadedCase, Plan)],
-    shared: &Shared,
+    shared: &Arc<Shared>,
     options: &Options,
 ) -> Vec<Trial> {
-    let shared = Arc::new(Shared {
-        target: Arc::clone(&shared.target),
-        coverage: Arc::clone(&shared.coverage),
-        snapshots: Arc::clone(&shared.snapshots),
-        calibration: Arc::clone(&shared.calibration),
-        runtime: shared.runtime.clone(),
-        collector: Arc::clone(&shared.collector),
-        events: shared.events.clone(),
-        keep_exchanges: shared.keep_exchanges,
-    });
     let mut trials = Vec::new();
     for bad in &suite.bad {
         let result = TrialResult::bad_file(bad);
-        let shared = Arc::clone(&shared);
+        let shared = Arc::clone(shared);
         trials.push(Trial::ignorable_test(bad.trial.clone(), move || {
             shared.conclude(result)
         }));
     }
     for (loaded, plan) in plans {
         let loaded = (*loaded).clone();
-        let shared = Arc::clone(&shared);
+        let shared = Arc::clone(shared);
         if let Some(reason) = plan.reason() {
             let name = loaded.trial.clone();
             trials.push(
@@ -449,7 +439,7 @@ fn trials(
             ),
         ] {
             let failure = (!missing.is_empty()).then(|| format!("{what}: {}", missing.join(", ")));
-            let shared = Arc::clone(&shared);
+            let shared = Arc::clone(shared);
             trials.push(Trial::ignorable_test(name, move || {
                 shared.conclude(TrialResult::check(name, failure))
             }));
@@ -469,6 +459,7 @@ mod tests {
             "VLENS_TARGET_PROFILE" => Some("staging.toml".to_owned()),
             "VLENS_ALLOW_WAIT" => Some("1".to_owned()),
             "VLENS_BASE_URL" => Some("  ".to_owned()),
+            "VLENS_REPORT" => Some("junit=r.xml, html=out/r.html,".to_owned()),
             _ => None,
         };
         let options = Options::from_vars(&vars);
@@ -480,6 +471,7 @@ mod tests {
         assert_eq!(options.profile, Some(PathBuf::from("staging.toml")));
         assert!(options.allow_wait);
         assert_eq!(options.base_url, None, "a blank variable is unset");
+        assert_eq!(options.reports, ["junit=r.xml", "html=out/r.html"]);
         let plain = Options::from_vars(&|_| None);
         assert!(plain.cases_dir.ends_with("conformance/cases") && plain.coverage_trials);
     }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use crate::record::{ShownBody, ShownReply, ShownRequest, StepRecord, StepStatus};
 use crate::run::CaseRun;
+use crate::snapshot::SnapshotVerdict;
 use crate::suite::LoadedCase;
 
 /// The most characters of a reply or request body a failure shows.
@@ -89,7 +90,7 @@ pub fn step_failure(file: &str, step: &StepRecord) -> String {
 /// The one line a failing snapshot gets.
 pub fn snapshot_line(snapshot: &crate::record::ShownSnapshot) -> String {
     let mut line = match snapshot.verdict {
-        "new" => format!(
+        SnapshotVerdict::New => format!(
             "new snapshot `{}` for target `{}`: record with INSTA_UPDATE=always or `cargo insta review`",
             snapshot.name, snapshot.target
         ),
