@@ -81,11 +81,48 @@ fn one_run_writes_three_reports_that_show_the_failure_and_the_reason() {
     assert_eq!(suites, ["checks", "elsewhere"]);
     let cases = junit.named("testcase");
     assert_eq!(cases.len(), 3);
-    assert_eq!(junit.attr("tests"), "3");
-    assert_eq!(junit.attr("failures"), "1");
-    assert_eq!(junit.attr("skipped"), "1");
+    // What the Apache Ant JUnit schema requires: no attributes on testsuites; each suite's
+    // package, id, hostname, zone-less timestamp, counts and time, then properties, the
+    // testcases, system-out and system-err, in that order; name, classname and time (only)
+    // on a testcase.
+    assert!(junit.attributes.is_empty(), "{:?}", junit.attributes);
+    let stamp = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$").unwrap();
+    for (id, suite) in junit.named("testsuite").iter().enumerate() {
+        for required in [
+            "name", "package", "hostname", "tests", "failures", "errors", "time",
+        ] {
+            assert!(!suite.attr(required).is_empty(), "{required} on {suite:?}");
+        }
+        assert_eq!(suite.attr("id"), id.to_string());
+        assert!(
+            stamp.is_match(suite.attr("timestamp")),
+            "{}",
+            suite.attr("timestamp")
+        );
+        let order: Vec<&str> = suite.children.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(order.first(), Some(&"properties"));
+        assert_eq!(&order[order.len() - 2..], ["system-out", "system-err"]);
+        assert!(
+            order[1..order.len() - 2]
+                .iter()
+                .all(|name| *name == "testcase")
+        );
+    }
+    let count = |attribute: &str| -> usize {
+        junit
+            .named("testsuite")
+            .iter()
+            .map(|suite| suite.attr(attribute).parse::<usize>().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        (count("tests"), count("failures"), count("skipped")),
+        (3, 1, 1)
+    );
     for case in &cases {
         assert!(case.attr("time").parse::<f64>().is_ok(), "{case:?}");
+        let names: Vec<&String> = case.attributes.keys().collect();
+        assert_eq!(names, ["classname", "name", "time"]);
     }
     let failed = cases.iter().find(|c| c.attr("name") == FAILING).unwrap();
     let failure = &failed.named("failure")[0];
