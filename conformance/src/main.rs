@@ -51,7 +51,7 @@ struct Cli {
 /// side the spec agrees with. Exit 0 when they answered alike wherever both answered, 1 when
 /// they did not, 2 when the snapshots cannot be read.
 #[derive(Debug, Parser)]
-#[command(name = "vlens-conformance diff")]
+#[command(name = "vlens-conformance diff", bin_name = "vlens-conformance diff")]
 struct DiffCli {
     /// A snapshot directory name under the snapshots root (`sandbox`), or a path.
     left: PathBuf,
