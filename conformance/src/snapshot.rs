@@ -136,16 +136,6 @@ pub enum SnapshotVerdict {
 }
 
 impl SnapshotVerdict {
-    /// Its name in reports (`new`).
-    pub fn name(self) -> &'static str {
-        match self {
-            SnapshotVerdict::Matched => "matched",
-            SnapshotVerdict::Recorded => "recorded",
-            SnapshotVerdict::New => "new",
-            SnapshotVerdict::Changed => "changed",
-        }
-    }
-
     /// Whether the step fails on it.
     pub fn fails(self) -> bool {
         matches!(self, SnapshotVerdict::New | SnapshotVerdict::Changed)
