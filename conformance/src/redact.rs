@@ -139,7 +139,16 @@ pub fn url_for_display(url: &str) -> String {
 /// The secret values one case (and the target) uses, shared by everything that prints.
 #[derive(Clone, Default)]
 pub struct Secrets {
-    values: Arc<Mutex<Vec<(String, &'static str)>>>,
+    values: Arc<Mutex<Vec<Known>>>,
+}
+
+/// A registered secret with the forms it may take in text, computed once: reports redact
+/// every request and reply of a run, thousands of texts.
+#[derive(Clone)]
+struct Known {
+    value: String,
+    label: &'static str,
+    forms: Vec<String>,
 }
 
 impl fmt::Debug for Secrets {
@@ -162,10 +171,14 @@ impl Secrets {
             return;
         }
         let mut values = self.values.lock().unwrap_or_else(PoisonError::into_inner);
-        if !values.iter().any(|(known, _)| known == value) {
-            values.push((value.to_owned(), label));
+        if !values.iter().any(|known| known.value == value) {
+            values.push(Known {
+                value: value.to_owned(),
+                label,
+                forms: encodings(value),
+            });
             // Longest first, so that a secret containing another is replaced whole.
-            values.sort_by_key(|(known, _)| std::cmp::Reverse(known.len()));
+            values.sort_by_key(|known| std::cmp::Reverse(known.value.len()));
         }
     }
 
@@ -195,8 +208,13 @@ impl Secrets {
 
     /// An independent copy: what a case adds does not reach the target's shared set.
     pub fn clone_for_case(&self) -> Secrets {
+        let values = self
+            .values
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         Secrets {
-            values: Arc::new(Mutex::new(self.values())),
+            values: Arc::new(Mutex::new(values)),
         }
     }
 
@@ -205,22 +223,24 @@ impl Secrets {
         self.values
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+            .iter()
+            .map(|known| (known.value.clone(), known.label))
+            .collect()
     }
 
     /// The text with every known secret — as it is, JSON-escaped or percent-encoded — and
     /// every JWT-shaped string replaced.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
-        for (value, label) in self
+        for known in self
             .values
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
         {
-            for form in encodings(value) {
+            for form in &known.forms {
                 if out.contains(form.as_str()) {
-                    out = out.replace(form.as_str(), &format!("[REDACTED {label}]"));
+                    out = out.replace(form.as_str(), &format!("[REDACTED {}]", known.label));
                 }
             }
         }

@@ -2,6 +2,9 @@
 //! replaced by a placeholder, checked with insta under `conformance/snapshots/<target>/`.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use insta::TextSnapshotKind;
+use insta::internals::TextSnapshotContents;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
@@ -118,39 +121,150 @@ pub struct SnapshotStore {
     pub dir: PathBuf,
 }
 
+/// How a reply compared with its stored snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotVerdict {
+    /// The stored snapshot matches.
+    Matched,
+    /// There was none, or it differed, and insta recorded this reply (`INSTA_UPDATE=always`).
+    Recorded,
+    /// There is none for this target yet.
+    New,
+    /// The stored snapshot differs.
+    Changed,
+}
+
+impl SnapshotVerdict {
+    /// Whether the step fails on it.
+    pub fn fails(self) -> bool {
+        matches!(self, SnapshotVerdict::New | SnapshotVerdict::Changed)
+    }
+}
+
+/// What a snapshot check found, as data: failure messages and reports word it.
+#[derive(Debug, Clone)]
+pub struct SnapshotOutcome {
+    /// The snapshot's name.
+    pub name: String,
+    /// The target's snapshot directory name (`sandbox`).
+    pub target: String,
+    /// The stored file.
+    pub file: PathBuf,
+    /// How it compared.
+    pub verdict: SnapshotVerdict,
+    /// A unified diff, stored snapshot to this reply, when it changed. Both sides are
+    /// normalized, so secrets are already placeholders.
+    pub diff: Option<String>,
+    /// Why insta could not check it (a bad `INSTA_UPDATE`, an unwritable directory).
+    pub error: Option<String>,
+}
+
 impl SnapshotStore {
-    /// Compares `content` with the stored snapshot `name` (insta: `INSTA_UPDATE`, `CI` and
-    /// `cargo insta review` apply). The error says how to review or accept the change.
+    /// The target's name: the directory's own name.
+    pub fn target(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Compares `content` with the stored snapshot `name`. A match is decided here, with
+    /// insta's own comparison, so that a passing step costs no insta assertion; anything else
+    /// goes through insta, whose policy (`INSTA_UPDATE`, `CI`) decides whether the snapshot
+    /// is written, a `NAME.snap.new` is left for `cargo insta review`, or nothing is written.
+    /// A `NAME.snap.new` beside a snapshot that matches (or was just recorded) is stale and
+    /// removed.
     pub fn check(
         &self,
         name: &str,
         case_file: &Path,
         description: &str,
         content: &str,
-    ) -> Result<(), String> {
-        let mut settings = insta::Settings::clone_current();
-        settings.set_snapshot_path(&self.dir);
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_omit_expression(true);
-        settings.set_input_file(case_file);
-        settings.set_description(description);
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            settings.bind(|| insta::assert_snapshot!(name, content));
-        }));
-        outcome.map_err(|payload| {
-            let detail = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("snapshot assertion failed");
-            format!(
-                "snapshot `{name}` ({}) does not match: {}; review with `cargo insta review`, \
-                 or record with INSTA_UPDATE=always",
-                self.dir.join(format!("{name}.snap")).display(),
-                detail.lines().next().unwrap_or(detail)
-            )
-        })
+    ) -> SnapshotOutcome {
+        let file = self.dir.join(format!("{name}.snap"));
+        let pending = self.dir.join(format!("{name}.snap.new"));
+        let fresh = TextSnapshotContents::new(content.to_owned(), TextSnapshotKind::File);
+        let stored = || {
+            insta::Snapshot::from_file(&file)
+                .ok()
+                .and_then(|snapshot| snapshot.as_text().map(ToString::to_string))
+        };
+        let before = stored();
+        let matches = |text: &Option<String>| {
+            text.as_ref().is_some_and(|text| {
+                TextSnapshotContents::new(text.clone(), TextSnapshotKind::File)
+                    .matches_latest(&fresh)
+            })
+        };
+        let mut outcome = SnapshotOutcome {
+            name: name.to_owned(),
+            target: self.target(),
+            file: file.clone(),
+            verdict: SnapshotVerdict::Matched,
+            diff: None,
+            error: None,
+        };
+        if !matches(&before) {
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path(&self.dir);
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_omit_expression(true);
+            settings.set_input_file(case_file);
+            settings.set_description(description);
+            let asserted = catch_unwind(AssertUnwindSafe(|| {
+                settings.bind(|| insta::assert_snapshot!(name, content));
+            }));
+            outcome.verdict = match (asserted, &before) {
+                // insta let it pass: recorded in place (or INSTA_FORCE_PASS).
+                (Ok(()), _) if matches(&stored()) => SnapshotVerdict::Recorded,
+                (Ok(()), _) => SnapshotVerdict::Matched,
+                (Err(payload), _) if !is_snapshot_failure(&payload) => {
+                    outcome.error = Some(panic_text(&payload));
+                    if before.is_some() {
+                        SnapshotVerdict::Changed
+                    } else {
+                        SnapshotVerdict::New
+                    }
+                }
+                (Err(_), None) => SnapshotVerdict::New,
+                (Err(_), Some(_)) => SnapshotVerdict::Changed,
+            };
+            if let (SnapshotVerdict::Changed, Some(before)) = (outcome.verdict, &before) {
+                outcome.diff = Some(unified_diff(before, &fresh.to_string()));
+            }
+        }
+        if !outcome.verdict.fails() && pending.exists() {
+            let _ = std::fs::remove_file(&pending);
+        }
+        outcome
     }
+}
+
+/// Whether insta panicked because the snapshot did not match (its usual way of failing).
+fn is_snapshot_failure(payload: &Box<dyn std::any::Any + Send>) -> bool {
+    panic_text(payload).starts_with("snapshot assertion for")
+}
+
+fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("snapshot assertion failed")
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The stored snapshot against this reply, as a unified diff with three lines of context.
+pub fn unified_diff(stored: &str, fresh: &str) -> String {
+    similar::TextDiff::from_lines(stored, fresh)
+        .unified_diff()
+        .context_radius(3)
+        .header("stored", "this run")
+        .to_string()
 }
 
 #[cfg(test)]

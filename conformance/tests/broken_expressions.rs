@@ -82,7 +82,7 @@ fn broken_expressions_fail_their_case_with_file_line_and_column() {
         let bench = common::Bench::new(Target::embedded().await.unwrap(), snapshots.path());
         for (loaded, (trial, position, expression)) in suite.cases.iter().zip(BROKEN) {
             let run = bench.run(loaded).await;
-            let Err(message) = run.result else {
+            let Err(message) = common::outcome(loaded, &run) else {
                 panic!("{trial} must fail");
             };
             assert!(

@@ -33,7 +33,8 @@ fn failure(cases: &[(&str, &str)]) -> Vec<String> {
         let bench = common::Bench::new(Target::embedded().await.unwrap(), dir.path());
         let mut messages = Vec::new();
         for loaded in &suite.cases {
-            messages.push(bench.run(loaded).await.result.expect_err(&loaded.trial));
+            let run = bench.run(loaded).await;
+            messages.push(common::outcome(loaded, &run).expect_err(&loaded.trial));
         }
         messages
     })

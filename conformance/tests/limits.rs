@@ -81,7 +81,7 @@ fn hostile_cases_fail_within_their_limits() {
         for (loaded, (trial, words)) in cases.iter().zip(FAILING) {
             let started = std::time::Instant::now();
             let run = bench.run(loaded).await;
-            let message = run.result.expect_err(trial);
+            let message = common::outcome(loaded, &run).expect_err(trial);
             assert!(
                 message.contains(words),
                 "{trial}: `{words}` not in:\n{message}"

@@ -1,11 +1,14 @@
 //! Canary values prove that secrets stay out of failure messages and snapshots: an ApiKey and
 //! an admin password chosen here, and the tokens, OTP codes and signing links' SecurityHashes
-//! the server hands out (which the harness registers as it meets them).
+//! the server hands out (which the harness registers as it meets them) — in failure messages,
+//! snapshots, and the JUnit, JSON and HTML reports.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
+use vlens_conformance::report;
+use vlens_conformance::report::results::{RunMeta, RunResults, Summary, TrialResult};
 use vlens_conformance::suite;
 use vlens_conformance::target::Target;
 use vlens_conformance::target::env::{self, Settings};
@@ -16,7 +19,10 @@ const CANARY_PASSWORD: &str = "canary-password-b41d";
 /// A SecurityHash as the sandbox makes it (40 hex digits) anywhere in a text, or the value of a
 /// `SecurityHash=` parameter that is not a placeholder: found without the harness's own list.
 fn security_hashes_in(text: &str) -> Vec<String> {
-    let pattern = regex::Regex::new(r"(?i)[0-9a-f]{40}|securityhash=[^\[]").unwrap();
+    // A curl command's `SecurityHash='"$VLENS_SECURITY_HASH"` is a variable reference, not a
+    // value.
+    let pattern =
+        regex::Regex::new(r#"(?i)\b[0-9a-f]{40}\b|securityhash=(?:[^\['"]|'[^"]|"[^$])"#).unwrap();
     pattern
         .find_iter(text)
         .map(|found| found.as_str().to_owned())
@@ -30,6 +36,37 @@ fn provide_signing_link_snapshot(dir: &Path) {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots/sandbox/signing-link.snap");
     std::fs::create_dir_all(dir).unwrap();
     std::fs::copy(committed, dir.join("canary-signing-link.snap")).unwrap();
+}
+
+/// A report's text as a reader sees it: XML and HTML entities decoded, JSON strings unescaped
+/// (so that a value is looked for in the form a person would copy).
+fn readable(format: &str, text: &str) -> String {
+    if format == "json" {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let mut strings = Vec::new();
+        collect_strings(&value, &mut strings);
+        return strings.join("\n");
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => out.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| collect_strings(item, out)),
+        serde_json::Value::Object(map) => {
+            for (key, member) in map {
+                out.push(key.clone());
+                collect_strings(member, out);
+            }
+        }
+        other => out.push(other.to_string()),
+    }
 }
 
 fn all_text_below(dir: &Path) -> String {
@@ -56,6 +93,9 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
     assert!(suite.bad.is_empty(), "{:?}", suite.bad);
     let mut seen_labels = Vec::new();
     let mut output = String::new();
+    let mut all_values = Vec::new();
+    let mut trials = Vec::new();
+    let mut reports = Vec::new();
     runtime.block_on(async {
         let config = vlens_sandbox::SandboxConfig {
             api_key: CANARY_API_KEY.to_owned(),
@@ -78,7 +118,7 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
         let bench = common::Bench::new(target, &dir);
         for loaded in &suite.cases {
             let run = bench.run(loaded).await;
-            let Err(message) = &run.result else {
+            let Err(message) = &common::outcome(loaded, &run) else {
                 panic!("{} was designed to fail", loaded.trial);
             };
             if loaded.trial == "security_hash_shown" {
@@ -107,7 +147,22 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
                 seen_labels.push(label);
             }
             output.push_str(message);
+            all_values.extend(run.secrets.values());
+            let message = message.clone();
+            trials.push(TrialResult::ran(loaded, run, Some(message)));
         }
+        // The three reports of these runs, every request and reply in them.
+        let results = RunResults {
+            run: RunMeta::now(&bench.target, None),
+            summary: Summary::of(&trials, 0),
+            trials,
+            coverage: bench.coverage.summary(),
+            calibration: None,
+            drift: Vec::new(),
+        };
+        reports.push(("junit", report::junit::render(&results)));
+        reports.push(("json", report::json::render(&results)));
+        reports.push(("html", report::html::render(&results)));
         sandbox.shutdown().await;
     });
     for canary in [CANARY_API_KEY, CANARY_PASSWORD] {
@@ -138,6 +193,40 @@ fn canary_secrets_never_appear_in_failures_or_snapshots() {
         output.contains("admin"),
         "the refused admin fixture is reported:\n{output}"
     );
+    for (format, text) in &reports {
+        let text = &readable(format, text);
+        for canary in [CANARY_API_KEY, CANARY_PASSWORD] {
+            assert!(
+                !text.contains(canary),
+                "{canary} leaked into the {format} report"
+            );
+        }
+        for (value, label) in &all_values {
+            assert!(
+                !text.contains(value.as_str()),
+                "a {label} leaked into the {format} report"
+            );
+        }
+        let hashes = security_hashes_in(text);
+        assert!(
+            hashes.is_empty(),
+            "SecurityHash in the {format} report: {hashes:?}"
+        );
+        assert!(!text.contains("eyJ"), "a JWT in the {format} report");
+        // Not vacuous: the reports show the requests, replies and curl commands.
+        assert!(
+            text.contains("[REDACTED api-key]"),
+            "{format}: no redacted ApiKey"
+        );
+        assert!(
+            text.contains("VLENS_API_KEY"),
+            "{format}: no curl with the ApiKey's variable"
+        );
+        assert!(
+            text.contains("/api/BusinessRequest/ViewContractPdf"),
+            "{format}: no request"
+        );
+    }
     let written = all_text_below(snapshots.path());
     assert!(
         !written.contains(CANARY_API_KEY) && !written.contains("eyJ"),

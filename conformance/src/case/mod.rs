@@ -9,9 +9,11 @@ use vlens_openapi::TokenKind;
 use crate::problem::Pos;
 use crate::template::TNode;
 
+pub mod format;
 mod read;
 mod read_expect;
 mod read_step;
+pub mod schema;
 mod step;
 pub mod walk;
 

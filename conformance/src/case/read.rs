@@ -1,10 +1,12 @@
 //! Reading a case file's structure into the model: keys, types, names. Each problem is
 //! reported at its position and reading goes on, so that one pass lists them all.
 
+use crate::case::format::{self, Shape};
 use crate::case::{
     Case, Fixtures, ProductRef, RequestFixture, TenantRef, TenantSettings, UserFixture,
 };
 use crate::problem::{Pos, Problem};
+use crate::suggest;
 use crate::template::{TKind, TNode, Template};
 use crate::yaml::{Node, NodeValue};
 
@@ -52,7 +54,7 @@ impl Reader {
         &mut self,
         node: &'n Node,
         what: &str,
-        known: &[&str],
+        shape: &Shape,
     ) -> Option<Fields<'n>> {
         let NodeValue::Map(entries) = &node.value else {
             self.problem(
@@ -62,11 +64,13 @@ impl Reader {
             return None;
         };
         for (key, value) in entries {
-            if !known.contains(&key.as_str()) {
+            if !shape.has(key) {
+                let known = shape.names();
                 self.problem(
                     value.key_at.unwrap_or(value.at),
                     format!(
-                        "unknown key `{key}` in {what} (known keys: {})",
+                        "unknown key `{key}` in {what}{} (known keys: {})",
+                        suggest::did_you_mean(key, known.iter().copied()),
                         known.join(", ")
                     ),
                 );
@@ -154,20 +158,7 @@ impl Reader {
             );
             return None;
         }
-        let fields = self.fields(
-            root,
-            "a case",
-            &[
-                "name",
-                "description",
-                "tags",
-                "fixtures",
-                "vars",
-                "steps",
-                "timeout",
-                "public_env",
-            ],
-        )?;
+        let fields = self.fields(root, "a case", &format::CASE)?;
         let name = match fields.get("name") {
             Some(node) => self.string(node, "`name`"),
             None => {
@@ -263,11 +254,7 @@ impl Reader {
 
     fn fixtures(&mut self, node: &Node) -> Fixtures {
         let mut fixtures = Fixtures::default();
-        let Some(fields) = self.fields(
-            node,
-            "`fixtures`",
-            &["tenant", "admin", "users", "requests"],
-        ) else {
+        let Some(fields) = self.fields(node, "`fixtures`", &format::FIXTURES) else {
             return fixtures;
         };
         if let Some(tenant) = fields.get("tenant") {
@@ -311,8 +298,7 @@ impl Reader {
                 require_email_confirmation: false,
             }),
             NodeValue::Map(_) => {
-                let options =
-                    self.fields(node, "`tenant`", &["isolated", "requireEmailConfirmation"])?;
+                let options = self.fields(node, "`tenant`", &format::TENANT)?;
                 let isolated = self.boolean(options.get("isolated"), "`isolated`", true);
                 let require_email_confirmation = self.boolean(
                     options.get("requireEmailConfirmation"),
@@ -349,19 +335,7 @@ impl Reader {
         } else {
             node
         };
-        let fields = self.fields(
-            node,
-            &format!("user `{name}`"),
-            &[
-                "tenant",
-                "verified",
-                "fresh",
-                "location",
-                "email",
-                "emailConfirmed",
-                "password",
-            ],
-        )?;
+        let fields = self.fields(node, &format!("user `{name}`"), &format::USER)?;
         let tenant = match fields.get("tenant").map(|n| (n, n.as_str())) {
             None | Some((_, Some("main"))) => TenantRef::Main,
             Some((_, Some("other"))) => TenantRef::Other,
@@ -397,18 +371,20 @@ impl Reader {
         node: &Node,
         users: &[UserFixture],
     ) -> Option<RequestFixture> {
-        let fields = self.fields(
-            node,
-            &format!("request `{name}`"),
-            &["owner", "product", "status", "fields"],
-        )?;
+        let fields = self.fields(node, &format!("request `{name}`"), &format::REQUEST)?;
         let owner = match fields.get("owner") {
             Some(owner) => {
                 let owner_name = self.string(owner, "`owner`")?;
                 if !users.iter().any(|user| user.name == owner_name) {
                     self.problem(
                         owner.at,
-                        format!("`owner` names no user fixture: `{owner_name}`"),
+                        format!(
+                            "`owner` names no user fixture: `{owner_name}`{}",
+                            suggest::did_you_mean(
+                                &owner_name,
+                                users.iter().map(|user| user.name.as_str())
+                            )
+                        ),
                     );
                 }
                 owner_name
@@ -484,9 +460,18 @@ impl Reader {
                 && let crate::case::Identity::User(user) = &http.identity
                 && !case.fixtures.users.iter().any(|u| u.name == *user)
             {
+                let names = case
+                    .fixtures
+                    .users
+                    .iter()
+                    .map(|u| u.name.as_str())
+                    .chain(["admin", "nobody"]);
                 self.problem(
                     step.at,
-                    format!("`as: {user}` names no user fixture (nor `admin` or `nobody`)"),
+                    format!(
+                        "`as: {user}` names no user fixture (nor `admin` or `nobody`){}",
+                        suggest::did_you_mean(user, names)
+                    ),
                 );
             }
         }

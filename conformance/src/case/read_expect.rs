@@ -2,6 +2,7 @@
 
 use regex::Regex;
 
+use crate::case::format;
 use crate::case::read::Reader;
 use crate::case::{Action, Capture, Check, Expect, JsonCheck, JsonType, Outcome};
 use crate::problem::Pos;
@@ -29,19 +30,7 @@ impl Reader {
         let Some(node) = node else {
             return Some(expect);
         };
-        let fields = self.fields(
-            node,
-            "`expect`",
-            &[
-                "status",
-                "success",
-                "error",
-                "json",
-                "content_type",
-                "pdf",
-                "body_contains",
-            ],
-        )?;
+        let fields = self.fields(node, "`expect`", &format::EXPECT)?;
         if let Some(error) = fields.get("error") {
             let name = self.string(error, "`error`")?;
             expect.error_at = Some(error.at);
@@ -54,18 +43,11 @@ impl Reader {
                     };
                 }
                 None => {
-                    let known: Vec<&str> = vlens_openapi::vlens()
-                        .error_codes()
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect();
-                    self.problem(
-                        error.at,
-                        format!(
-                            "unknown error `{name}` (the spec names: {})",
-                            known.join(", ")
-                        ),
+                    let message = format!(
+                        "unknown error `{name}`{}",
+                        crate::lint::errors_hint(&name, action)
                     );
+                    self.problem(error.at, message);
                 }
             }
         }
@@ -147,14 +129,7 @@ impl Reader {
                 vec![(Check::NullOrAbsent, node.at)]
             }
             NodeValue::Map(_) => {
-                let Some(fields) = self.fields(
-                    node,
-                    "a JSON check",
-                    &[
-                        "equals", "matches", "type", "exists", "absent", "length", "contains",
-                        "excludes",
-                    ],
-                ) else {
+                let Some(fields) = self.fields(node, "a JSON check", &format::CHECK) else {
                     return Vec::new();
                 };
                 let mut checks = Vec::new();
@@ -247,8 +222,7 @@ impl Reader {
             let (pointer, secret) = match &spec.value {
                 NodeValue::String(pointer) => (pointer.clone(), false),
                 NodeValue::Map(_) => {
-                    let Some(fields) = self.fields(spec, "a capture", &["pointer", "secret"])
-                    else {
+                    let Some(fields) = self.fields(spec, "a capture", &format::CAPTURE) else {
                         continue;
                     };
                     let Some(pointer) = fields

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::case::format;
 use crate::case::read::{Fields, Reader};
 use crate::case::{
     Action, ApiKeyChoice, Body, HttpStep, Identity, Lifetime, OtpPurpose, OtpRecipient, OtpStep,
@@ -13,26 +14,6 @@ use crate::yaml::{Node, NodeValue};
 
 /// The keys that say what a step does; a step has exactly one.
 const ACTIONS: [&str; 5] = ["operation", "fetch", "otp", "wait", "portal"];
-
-const HTTP_KEYS: &[&str] = &[
-    "name",
-    "operation",
-    "fetch",
-    "as",
-    "api_key",
-    "path",
-    "query",
-    "headers",
-    "body",
-    "raw_body",
-    "content_type",
-    "method",
-    "invalid",
-    "retry",
-    "expect",
-    "capture",
-    "snapshot",
-];
 
 /// The most attempts `retry.count` may ask for, and the longest pause between them: a hostile
 /// or mistyped case cannot keep a run busy for hours.
@@ -81,22 +62,22 @@ impl Reader {
         let what = format!("step {}", index + 1);
         let (kind, fields) = match action {
             "otp" => {
-                let fields = self.fields(node, &what, &["name", "otp", "expect", "capture"])?;
+                let fields = self.fields(node, &what, &format::OTP_STEP)?;
                 (StepKind::Otp(self.otp_step(&fields)?), fields)
             }
             "wait" => {
-                let fields = self.fields(node, &what, &["name", "wait"])?;
+                let fields = self.fields(node, &what, &format::WAIT_STEP)?;
                 (StepKind::Wait(self.wait_step(fields.get("wait")?)?), fields)
             }
             "portal" => {
-                let fields = self.fields(node, &what, &["name", "portal"])?;
+                let fields = self.fields(node, &what, &format::PORTAL_STEP)?;
                 (
                     StepKind::Portal(self.portal_step(fields.get("portal")?)?),
                     fields,
                 )
             }
             _ => {
-                let fields = self.fields(node, &what, HTTP_KEYS)?;
+                let fields = self.fields(node, &what, &format::HTTP_STEP)?;
                 let http = self.http_step(node, &fields)?;
                 (StepKind::Http(Box::new(http)), fields)
             }
@@ -122,11 +103,17 @@ impl Reader {
                 } else if vlens_openapi::sandbox_control().operation(&id).is_some() {
                     SpecKind::Control
                 } else {
+                    let known = vlens_openapi::vlens()
+                        .operations()
+                        .iter()
+                        .chain(vlens_openapi::sandbox_control().operations())
+                        .map(|op| op.id.as_str());
                     self.problem(
                         operation.at,
                         format!(
-                            "unknown operation `{id}`: no operationId of openapi/vlens.yaml or \
-                             openapi/sandbox-control.yaml"
+                            "unknown operation `{id}`{}: no operationId of openapi/vlens.yaml or \
+                             openapi/sandbox-control.yaml",
+                            crate::suggest::did_you_mean(&id, known)
                         ),
                     );
                     return None;
@@ -150,7 +137,7 @@ impl Reader {
                 user => Identity::User(user.to_owned()),
             },
             Some((node, NodeValue::Map(_))) => {
-                let token = self.fields(node, "`as`", &["token"])?;
+                let token = self.fields(node, "`as`", &format::AS_TOKEN)?;
                 match token.get("token") {
                     Some(token) => Identity::Token(self.tnode(token)?),
                     None => {
@@ -225,7 +212,7 @@ impl Reader {
     fn snapshot(&mut self, node: &Node) -> Option<Snapshot> {
         let (name_node, vary) = match &node.value {
             NodeValue::Map(_) => {
-                let fields = self.fields(node, "`snapshot`", &["name", "vary"])?;
+                let fields = self.fields(node, "`snapshot`", &format::SNAPSHOT)?;
                 let Some(name) = fields.get("name") else {
                     self.problem(node.at, "a snapshot needs `name`".to_owned());
                     return None;
@@ -269,7 +256,7 @@ impl Reader {
 
     fn otp_step(&mut self, fields: &Fields<'_>) -> Option<OtpStep> {
         let node = fields.get("otp")?;
-        let otp = self.fields(node, "`otp`", &["purpose", "phone", "email", "request"])?;
+        let otp = self.fields(node, "`otp`", &format::OTP)?;
         let purpose = match otp.get("purpose") {
             Some(purpose) => {
                 let name = self.string(purpose, "`purpose`")?;
@@ -309,7 +296,8 @@ impl Reader {
         let sent = match fields.get("expect") {
             None => true,
             Some(expect) => {
-                let expect = self.fields(expect, "an `otp` step's `expect`", &["sent"])?;
+                let expect =
+                    self.fields(expect, "an `otp` step's `expect`", &format::OTP_EXPECT)?;
                 self.boolean(expect.get("sent"), "`sent`", true)
             }
         };
@@ -355,7 +343,7 @@ impl Reader {
     }
 
     fn portal_step(&mut self, node: &Node) -> Option<PortalStep> {
-        let fields = self.fields(node, "`portal`", &["request", "status"])?;
+        let fields = self.fields(node, "`portal`", &format::PORTAL)?;
         let Some(request) = fields.get("request") else {
             self.problem(node.at, "`portal` needs `request`".to_owned());
             return None;
@@ -405,7 +393,7 @@ impl Reader {
     }
 
     fn retry(&mut self, node: &Node) -> Option<Retry> {
-        let fields = self.fields(node, "`retry`", &["count", "interval"])?;
+        let fields = self.fields(node, "`retry`", &format::RETRY)?;
         let count = match fields.get("count") {
             Some(count) => {
                 let n = self.integer(count, "`count`")?;

@@ -7,7 +7,46 @@ use vlens_openapi::{Operation, ParameterLocation};
 use crate::case::{Action, Body, Case, HARNESS_HEADERS, HttpStep, Outcome, SpecKind, StepKind};
 use crate::problem::Problem;
 
+pub mod pointers;
 pub mod variables;
+
+/// What an author needs beside a wrong error name: the closest name the operation could
+/// expect, and the errors it declares (its `x-vlens-error-codes`, then the transport errors
+/// any operation may answer) — not the whole table of the spec.
+pub fn errors_hint(name: &str, action: &Action) -> String {
+    let spec = vlens_openapi::vlens();
+    let transport: Vec<&str> = spec
+        .error_codes()
+        .iter()
+        .filter(|code| code.http_status != 200)
+        .map(|code| code.name.as_str())
+        .collect();
+    let declared: Vec<&str> = match action {
+        Action::Call {
+            spec: SpecKind::Vlens,
+            operation,
+            ..
+        } => spec
+            .operation(operation)
+            .map(|op| op.error_codes.iter().map(String::as_str).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let suggestion = crate::suggest::did_you_mean(name, declared.iter().chain(&transport).copied());
+    let operation = match action {
+        Action::Call { operation, .. } => format!("`{operation}`"),
+        Action::Fetch { .. } => "a `fetch`".to_owned(),
+    };
+    format!(
+        "{suggestion}; {operation} can expect {}{}",
+        if declared.is_empty() {
+            "no business error".to_owned()
+        } else {
+            declared.join(", ")
+        },
+        format_args!(", or the transport errors {}", transport.join(", "))
+    )
+}
 
 /// Every problem of a case that the spec or its own variables reveal, in file order.
 pub fn lint(case: &Case) -> Vec<Problem> {
@@ -36,6 +75,7 @@ fn http_step(step: &HttpStep, problems: &mut Vec<Problem>) {
             parameters(step, op, *at, problems);
             body(step, *spec, op, *at, problems);
             declared_error(step, *spec, op, problems);
+            pointers::check(step, spec.spec(), op, problems);
             op.method == "GET"
         }
     };
@@ -58,8 +98,9 @@ fn declared_error(step: &HttpStep, spec: SpecKind, op: &Operation, problems: &mu
         problems.push(Problem::new(
             step.expect.error_at.unwrap_or_default(),
             format!(
-                "`{}` does not declare error `{name}` in its x-vlens-error-codes",
-                op.id
+                "`{}` does not declare error `{name}` in its x-vlens-error-codes{}",
+                op.id,
+                errors_hint(name, &step.action)
             ),
         ));
     }

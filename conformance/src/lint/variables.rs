@@ -7,6 +7,22 @@ use crate::case::walk::{self, Phase};
 use crate::case::{Case, RESERVED};
 use crate::problem::Problem;
 
+/// Every name the case defines anywhere: the harness's own, fixtures, `vars`, captures.
+fn all_names(case: &Case) -> BTreeSet<&str> {
+    RESERVED
+        .iter()
+        .copied()
+        .chain(case.fixtures.users.iter().map(|u| u.name.as_str()))
+        .chain(case.fixtures.requests.iter().map(|r| r.name.as_str()))
+        .chain(case.vars.iter().map(|(name, _)| name.as_str()))
+        .chain(
+            case.steps
+                .iter()
+                .flat_map(|step| step.captures().iter().map(|c| c.name.as_str())),
+        )
+        .collect()
+}
+
 /// Adds a problem for every variable read before it is defined and every unread `vars` entry.
 pub fn check(case: &Case, problems: &mut Vec<Problem>) {
     let fixtures: BTreeSet<&str> = RESERVED
@@ -38,11 +54,17 @@ pub fn check(case: &Case, problems: &mut Vec<Problem>) {
         for (name, at) in site.node.variables() {
             read.insert(name);
             if !defined.contains(name) {
+                let everything = all_names(case);
+                let hint = if everything.contains(name) {
+                    String::new()
+                } else {
+                    crate::suggest::did_you_mean(name, everything.iter().copied())
+                };
                 problems.push(Problem::new(
                     at,
                     format!(
-                        "variable `{name}` is used before it is defined (fixtures, `vars` and \
-                         earlier captures define variables)"
+                        "variable `{name}` is used before it is defined{hint} (fixtures, `vars` \
+                         and earlier captures define variables)"
                     ),
                 ));
             }

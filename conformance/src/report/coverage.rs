@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::{Mutex, PoisonError};
 
+use serde::Serialize;
+
 use crate::case::{Outcome, SpecKind};
 use crate::suite::Suite;
 
@@ -68,75 +70,56 @@ impl Coverage {
         }
     }
 
-    /// The table: every operation of `openapi/vlens.yaml`, its declared responses and error
-    /// codes, each marked exercised (`+`) or not (`-`), then totals.
-    pub fn table(&self) -> String {
+    /// What was exercised, as data: every operation of `openapi/vlens.yaml` with its declared
+    /// responses and error codes, each exercised or not, and the totals.
+    pub fn summary(&self) -> CoverageSummary {
         let spec = vlens_openapi::vlens();
         let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut out = String::new();
-        let _ = writeln!(out, "coverage of openapi/vlens.yaml (+ exercised, - not):");
-        let mut statuses_total = (0, 0);
-        let mut operations_hit = 0;
         let mut codes_hit: BTreeSet<i64> = BTreeSet::new();
+        let mut operations = Vec::new();
         for operation in spec.operations() {
             let entry = seen.get(&operation.id).cloned().unwrap_or_default();
-            if !entry.statuses.is_empty() {
-                operations_hit += 1;
-            }
             codes_hit.extend(entry.codes.iter().copied());
-            let statuses: Vec<String> = operation
+            let responses = operation
                 .responses
                 .iter()
-                .map(|response| {
-                    let hit = entry.statuses.iter().any(|status| {
+                .map(|response| Mark {
+                    name: response.key.clone(),
+                    exercised: entry.statuses.iter().any(|status| {
                         operation
                             .response_for_status(*status)
                             .is_some_and(|r| r.key == response.key)
-                    });
-                    statuses_total.1 += 1;
-                    if hit {
-                        statuses_total.0 += 1;
-                    }
-                    format!("{}{}", if hit { '+' } else { '-' }, response.key)
+                    }),
                 })
                 .collect();
-            let codes: Vec<String> = operation
+            let error_codes = operation
                 .error_codes
                 .iter()
-                .map(|name| {
-                    let hit = spec
+                .map(|name| Mark {
+                    name: name.clone(),
+                    exercised: spec
                         .error_code(name)
-                        .is_some_and(|code| entry.codes.contains(&code.code));
-                    format!("{}{name}", if hit { '+' } else { '-' })
+                        .is_some_and(|code| entry.codes.contains(&code.code)),
                 })
                 .collect();
-            let transport: Vec<String> = entry
+            let transport_errors = entry
                 .codes
                 .iter()
                 .filter_map(|code| spec.error_codes().iter().find(|c| c.code == *code))
                 .filter(|code| code.http_status != 200)
                 .map(|code| code.name.clone())
                 .collect();
-            let _ = writeln!(
-                out,
-                "  {:<45} {:<18} {}{}",
-                operation.id,
-                statuses.join(" "),
-                if codes.is_empty() {
-                    "(no business codes)".to_owned()
-                } else {
-                    codes.join(" ")
-                },
-                if transport.is_empty() {
-                    String::new()
-                } else {
-                    format!("  | also: {}", transport.join(", "))
-                }
-            );
+            operations.push(OperationCoverage {
+                id: operation.id.clone(),
+                exercised: !entry.statuses.is_empty(),
+                responses,
+                error_codes,
+                transport_errors,
+            });
         }
-        if let Some(outside) = seen.get(OUTSIDE_OPERATIONS) {
+        let outside_operations = seen.get(OUTSIDE_OPERATIONS).map(|outside| {
             codes_hit.extend(outside.codes.iter().copied());
-            let codes: Vec<String> = outside
+            outside
                 .codes
                 .iter()
                 .map(|code| {
@@ -145,33 +128,142 @@ impl Coverage {
                         .find(|known| known.code == *code)
                         .map_or_else(|| code.to_string(), |known| known.name.clone())
                 })
-                .collect();
-            let _ = writeln!(
-                out,
-                "  {OUTSIDE_OPERATIONS:<64} | also: {}",
-                codes.join(", ")
-            );
-        }
-        let all_codes: Vec<&str> = spec
+                .collect()
+        });
+        let codes_not_exercised: Vec<String> = spec
             .error_codes()
             .iter()
             .filter(|code| !codes_hit.contains(&code.code))
-            .map(|code| code.name.as_str())
+            .map(|code| code.name.clone())
             .collect();
+        let responses: Vec<&Mark> = operations.iter().flat_map(|op| &op.responses).collect();
+        CoverageSummary {
+            totals: Totals {
+                operations: operations.iter().filter(|op| op.exercised).count(),
+                operations_declared: operations.len(),
+                responses: responses.iter().filter(|mark| mark.exercised).count(),
+                responses_declared: responses.len(),
+                error_codes: spec.error_codes().len() - codes_not_exercised.len(),
+                error_codes_declared: spec.error_codes().len(),
+            },
+            operations,
+            outside_operations,
+            codes_not_exercised,
+        }
+    }
+
+    /// The table: every operation of `openapi/vlens.yaml`, its declared responses and error
+    /// codes, each marked exercised (`+`) or not (`-`), then totals.
+    pub fn table(&self) -> String {
+        table(&self.summary())
+    }
+}
+
+/// Coverage of the spec by one run, as data (the JSON and HTML reports carry it).
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageSummary {
+    /// Every operation of the spec, in the spec's order.
+    pub operations: Vec<OperationCoverage>,
+    /// Error codes of replies from routes no operation owns (a `fetch`), when there were any.
+    pub outside_operations: Option<Vec<String>>,
+    /// The spec's error codes that no reply carried.
+    pub codes_not_exercised: Vec<String>,
+    /// The totals.
+    pub totals: Totals,
+}
+
+/// One operation's coverage.
+#[derive(Debug, Clone, Serialize)]
+pub struct OperationCoverage {
+    /// The operationId.
+    pub id: String,
+    /// Whether any reply of it was seen.
+    pub exercised: bool,
+    /// Its declared responses (`200`, `4XX`).
+    pub responses: Vec<Mark>,
+    /// Its business error codes.
+    pub error_codes: Vec<Mark>,
+    /// The transport errors it answered (`Unauthorized`).
+    pub transport_errors: Vec<String>,
+}
+
+/// Something declared, and whether the run exercised it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mark {
+    /// Its name.
+    pub name: String,
+    /// Exercised in this run.
+    pub exercised: bool,
+}
+
+/// Exercised against declared.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Totals {
+    /// Operations with a reply.
+    pub operations: usize,
+    /// Operations in the spec.
+    pub operations_declared: usize,
+    /// Declared responses seen.
+    pub responses: usize,
+    /// Declared responses.
+    pub responses_declared: usize,
+    /// Error codes seen.
+    pub error_codes: usize,
+    /// Error codes in the spec.
+    pub error_codes_declared: usize,
+}
+
+/// The coverage table as text.
+pub fn table(summary: &CoverageSummary) -> String {
+    let mark = |mark: &Mark| format!("{}{}", if mark.exercised { '+' } else { '-' }, mark.name);
+    let mut out = String::new();
+    let _ = writeln!(out, "coverage of openapi/vlens.yaml (+ exercised, - not):");
+    for operation in &summary.operations {
+        let statuses: Vec<String> = operation.responses.iter().map(mark).collect();
+        let codes: Vec<String> = operation.error_codes.iter().map(mark).collect();
         let _ = writeln!(
             out,
-            "  operations {operations_hit}/{}, declared responses {}/{}, error codes {}/{}",
-            spec.operations().len(),
-            statuses_total.0,
-            statuses_total.1,
-            spec.error_codes().len() - all_codes.len(),
-            spec.error_codes().len(),
+            "  {:<45} {:<18} {}{}",
+            operation.id,
+            statuses.join(" "),
+            if codes.is_empty() {
+                "(no business codes)".to_owned()
+            } else {
+                codes.join(" ")
+            },
+            if operation.transport_errors.is_empty() {
+                String::new()
+            } else {
+                format!("  | also: {}", operation.transport_errors.join(", "))
+            }
         );
-        if !all_codes.is_empty() {
-            let _ = writeln!(out, "  error codes not exercised: {}", all_codes.join(", "));
-        }
-        out
     }
+    if let Some(codes) = &summary.outside_operations {
+        let _ = writeln!(
+            out,
+            "  {OUTSIDE_OPERATIONS:<64} | also: {}",
+            codes.join(", ")
+        );
+    }
+    let totals = summary.totals;
+    let _ = writeln!(
+        out,
+        "  operations {}/{}, declared responses {}/{}, error codes {}/{}",
+        totals.operations,
+        totals.operations_declared,
+        totals.responses,
+        totals.responses_declared,
+        totals.error_codes,
+        totals.error_codes_declared,
+    );
+    if !summary.codes_not_exercised.is_empty() {
+        let _ = writeln!(
+            out,
+            "  error codes not exercised: {}",
+            summary.codes_not_exercised.join(", ")
+        );
+    }
+    out
 }
 
 /// Where a fetched URL leads, for coverage.

@@ -3,29 +3,28 @@
 //! what it left before its users go back to the pool.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-use crate::case::{Action, DEFAULT_CASE_TIMEOUT, HttpStep, SpecKind, Step, StepKind};
+use crate::case::{DEFAULT_CASE_TIMEOUT, StepKind};
 use crate::plan::Plan;
+use crate::record::StepRecord;
 use crate::redact::Secrets;
 use crate::report::calibration::Calibration;
 use crate::report::coverage::Coverage;
-use crate::snapshot::{SnapshotStore, normalize, normalize_text};
+use crate::snapshot::SnapshotStore;
 use crate::suite::LoadedCase;
 use crate::target::Target;
-use crate::verify::{self, Finding};
 
 pub(crate) mod fixtures;
+mod http_step;
+mod pending;
 mod register;
 pub(crate) mod remote;
 pub mod request;
 pub(crate) mod state;
 pub(crate) mod steps;
 
-use crate::http::{self, Reply};
+use pending::PendingStep;
 use state::State;
 
 /// What a case run needs besides the case.
@@ -39,20 +38,40 @@ pub struct RunContext<'a> {
     pub snapshots: &'a SnapshotStore,
     /// Where guessed error numbers are observed (a real Vlens).
     pub calibration: &'a Calibration,
+    /// Keep the request and reply of every step (reports show them); without it only a failing
+    /// step's are kept, for its failure message.
+    pub keep_exchanges: bool,
 }
 
-/// How a case ended, with the secrets it met (for tests proving none leaked).
+/// How a case ended, as data: every step (those never reached too) and what failed outside
+/// them — secrets already redacted. [`crate::report::failure`] words it.
 #[derive(Debug)]
 pub struct CaseRun {
-    /// `Err` holds the failure message, secrets already redacted.
-    pub result: Result<(), String>,
-    /// Every secret value the case registered.
+    /// Every step of the case, in order.
+    pub steps: Vec<StepRecord>,
+    /// Failures outside the steps' checks: fixtures, `vars`, the time limit, settling.
+    pub problems: Vec<String>,
+    /// Every secret value the case registered (for tests proving none leaked).
     pub secrets: Secrets,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+impl CaseRun {
+    /// Whether every step held and nothing else failed.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+            && self
+                .steps
+                .iter()
+                .all(|step| step.status != crate::record::StepStatus::Failed)
+    }
 }
 
 /// Runs one case as `plan` says; never panics on anything the case or the server does, and
 /// stops it past its time limit (its `timeout`, or [`DEFAULT_CASE_TIMEOUT`], plus its waits).
 pub async fn run_case(context: &RunContext<'_>, loaded: &LoadedCase, plan: &Plan) -> CaseRun {
+    let started = Instant::now();
     let secrets = context.target.secrets.clone_for_case();
     let limit = loaded.case.timeout.unwrap_or(DEFAULT_CASE_TIMEOUT)
         + plan
@@ -60,20 +79,32 @@ pub async fn run_case(context: &RunContext<'_>, loaded: &LoadedCase, plan: &Plan
             .iter()
             .map(|(_, wait, _)| *wait)
             .sum::<Duration>();
-    let result = match tokio::time::timeout(limit, run(context, loaded, plan, &secrets)).await {
-        Ok(result) => result,
-        Err(_) => Err(format!(
-            "the case did not finish within {} s (its `timeout`, default {} s, plus its waits)\n",
+    let mut pending = Vec::new();
+    let mut problems = Vec::new();
+    let run = run(context, loaded, plan, &secrets, &mut pending, &mut problems);
+    if tokio::time::timeout(limit, run).await.is_err() {
+        problems.push(format!(
+            "the case did not finish within {} s (its `timeout`, default {} s, plus its waits)",
             limit.as_secs(),
             DEFAULT_CASE_TIMEOUT.as_secs()
-        )),
-    };
-    let result = result.map_err(|message| {
-        let mut text = format!("case `{}` ({})\n", loaded.case.name, loaded.file);
-        text.push_str(&message);
-        secrets.redact(&text)
-    });
-    CaseRun { result, secrets }
+        ));
+    }
+    let mut steps: Vec<StepRecord> = pending
+        .into_iter()
+        .map(|step| step.finish(&secrets, context.keep_exchanges))
+        .collect();
+    for (index, step) in loaded.case.steps.iter().enumerate().skip(steps.len()) {
+        steps.push(PendingStep::new(index, step).not_run(&secrets));
+    }
+    CaseRun {
+        steps,
+        problems: problems
+            .iter()
+            .map(|problem| secrets.redact(problem))
+            .collect(),
+        secrets,
+        duration: started.elapsed(),
+    }
 }
 
 async fn run(
@@ -81,7 +112,9 @@ async fn run(
     loaded: &LoadedCase,
     plan: &Plan,
     secrets: &Secrets,
-) -> Result<(), String> {
+    pending: &mut Vec<PendingStep>,
+    problems: &mut Vec<String>,
+) {
     let case = &loaded.case;
     let mut state = State {
         target: context.target,
@@ -95,253 +128,54 @@ async fn run(
         admin_token: None,
         created: Vec::new(),
     };
-    let lease = fixtures::provide(&mut state, case, plan)
-        .await
-        .map_err(|message| format!("fixtures could not be set up: {message}\n"))?;
-    let outcome = steps_of(context, loaded, &mut state).await;
-    let settled = lease.settle(&mut state).await;
-    match (outcome, settled) {
-        (Ok(()), Ok(())) => Ok(()),
-        (Err(failure), Ok(())) => Err(failure),
-        (Ok(()), Err(settling)) => Err(format!("{settling}\n")),
-        (Err(failure), Err(settling)) => Err(format!("{failure}also: {settling}\n")),
+    let lease = match fixtures::provide(&mut state, case, plan).await {
+        Ok(lease) => lease,
+        Err(message) => {
+            problems.push(format!("fixtures could not be set up: {message}"));
+            return;
+        }
+    };
+    if let Err(message) = steps_of(context, loaded, &mut state, pending).await {
+        problems.push(message);
+    }
+    if let Err(settling) = lease.settle(&mut state).await {
+        problems.push(settling.to_string());
     }
 }
 
+/// Runs `vars`, then each step until one fails (a snapshot that is new or changed is reported
+/// and the case goes on: the reply was right by every other layer). A failure of `vars` is the
+/// error; a step's failure is in its record.
 async fn steps_of(
     context: &RunContext<'_>,
     loaded: &LoadedCase,
     state: &mut State<'_>,
+    pending: &mut Vec<PendingStep>,
 ) -> Result<(), String> {
     for (name, value) in &loaded.case.vars {
         let value = state
             .evaluate(value)
-            .map_err(|message| format!("vars.{name}: {message}\n"))?;
+            .map_err(|message| format!("vars.{name}: {message}"))?;
         state.vars.insert(name.clone(), value);
     }
     for (index, step) in loaded.case.steps.iter().enumerate() {
-        let title = step_title(loaded, index, step);
-        // An HTTP step's failure is a whole report already; the others are one line.
+        pending.push(PendingStep::new(index, step));
+        let Some(record) = pending.last_mut() else {
+            break;
+        };
+        let started = Instant::now();
         let done = match &step.kind {
             StepKind::Http(http) => {
-                run_http_step(context, loaded, state, &title, index, step, http).await?;
-                continue;
+                http_step::run(context, loaded, state, index, step, http, record).await
             }
             StepKind::Otp(otp) => steps::otp(state, otp).await,
             StepKind::Wait(wait) => steps::wait(state, wait).await,
             StepKind::Portal(portal) => steps::portal(state, portal).await,
         };
-        done.map_err(|message| format!("{title}: {message}\n"))?;
-    }
-    Ok(())
-}
-
-fn step_title(loaded: &LoadedCase, index: usize, step: &Step) -> String {
-    let what = match &step.kind {
-        StepKind::Http(http) => match &http.action {
-            Action::Call {
-                spec, operation, ..
-            } => match spec.spec().operation(operation) {
-                Some(op) => format!("{operation}: {} {}", op.method, op.path),
-                None => operation.clone(),
-            },
-            Action::Fetch { .. } => "fetch".to_owned(),
-        },
-        _ => step.label(),
-    };
-    format!(
-        "step {} `{}` ({what}) at {}:{}",
-        index + 1,
-        step.name,
-        loaded.file,
-        step.at
-    )
-}
-
-async fn run_http_step(
-    context: &RunContext<'_>,
-    loaded: &LoadedCase,
-    state: &mut State<'_>,
-    title: &str,
-    index: usize,
-    step: &Step,
-    http: &HttpStep,
-) -> Result<(), String> {
-    let request = request::build(state, http)
-        .map_err(|message| format!("{title} could not be sent: {message}\n"))?;
-    let attempts = 1 + http.retry.map_or(0, |(retry, _)| retry.count);
-    let mut last = None;
-    for attempt in 0..attempts {
-        if attempt > 0
-            && let Some((retry, _)) = http.retry
-        {
-            tokio::time::sleep(retry.interval).await;
-        }
-        let reply = http::send(state.target, &request)
-            .await
-            .map_err(|message| format!("{title}: no reply: {message}\n"))?;
-        if let Some(json) = &reply.json {
-            state.secrets.add_from_json(json);
-            if let Some((_, id)) = &request.operation
-                && crate::redact::is_secret_data(id)
-                && let Some(data) = json.get("data").and_then(Value::as_str)
-                // A link's secret is its SecurityHash, registered on its own: the rest of the
-                // link is worth showing.
-                && data.len() >= 16
-                && !data.contains("://")
-            {
-                state.secrets.add(data, "token");
-            }
-        }
-        let mut findings = verify::check_reply(http, &request, &reply, &state.target.base_url);
-        let (expected, observed) = verify::expect::check(
-            &verify::expect::Context {
-                scope: state,
-                file: state.file,
-                secrets: &state.secrets,
-                calibrating: !state.target.has_control_api(),
-            },
-            &http.expect,
-            &reply,
-        );
-        findings.extend(expected);
-        let code = match (&observed, &http.expect.outcome) {
-            // Observed under another number: counted as the error it is.
-            (Some(_), crate::case::Outcome::Error { code, .. }) => Some(*code),
-            _ => reply
-                .json
-                .as_ref()
-                .and_then(|json| json.get("error_code"))
-                .and_then(Value::as_i64),
-        };
-        context.coverage.record_request(
-            &state.target.base_url,
-            request
-                .operation
-                .as_ref()
-                .map(|(spec, id)| (*spec, id.as_str())),
-            &request.url,
-            reply.status,
-            code,
-        );
-        let done = findings.is_empty();
-        if done && let Some(observed) = &observed {
-            context
-                .calibration
-                .record(observed, &format!("{} step {}", loaded.trial, index + 1));
-        }
-        last = Some((reply, findings));
-        if done {
+        record.duration = started.elapsed();
+        if !record.conclude(done) {
             break;
         }
     }
-    let Some((reply, mut findings)) = last else {
-        return Err(format!("{title}: nothing was sent\n"));
-    };
-    if findings.is_empty()
-        && let Some(snapshot) = &http.snapshot
-    {
-        let content = snapshot_content(state, &reply, &snapshot.vary);
-        let description = format!("{} — step {} `{}`", loaded.case.name, index + 1, step.name);
-        if let Err(message) = context.snapshots.check(
-            &snapshot.name,
-            Path::new(&loaded.file),
-            &description,
-            &content,
-        ) {
-            findings.push(Finding::new("snapshot", "", message));
-        }
-    }
-    if !findings.is_empty() {
-        return Err(crate::report::failure::describe(
-            &state.secrets,
-            title,
-            &findings,
-            &reply,
-        ));
-    }
-    capture(state, http, &reply).map_err(|message| format!("{title}: {message}\n"))?;
-    remember_created(state, http, &reply);
     Ok(())
-}
-
-/// A Create that succeeded made a request its sender owns: settled after the case.
-fn remember_created(state: &mut State<'_>, http: &HttpStep, reply: &Reply) {
-    let Action::Call {
-        spec: SpecKind::Vlens,
-        operation,
-        ..
-    } = &http.action
-    else {
-        return;
-    };
-    if operation != "create-business-request" {
-        return;
-    }
-    let Some(id) = reply
-        .json
-        .as_ref()
-        .and_then(|json| json.pointer("/data/id"))
-        .and_then(Value::as_str)
-    else {
-        return;
-    };
-    let owner = match &http.identity {
-        crate::case::Identity::User(name) => Some(name.clone()),
-        crate::case::Identity::Default => {
-            match state.case.default_identity(SpecKind::Vlens, operation) {
-                crate::case::Identity::User(name) => Some(name),
-                _ => None,
-            }
-        }
-        _ => None,
-    };
-    if let Some(owner) = owner {
-        state.created.push((id.to_owned(), owner));
-    }
-}
-
-fn capture(state: &mut State<'_>, http: &HttpStep, reply: &Reply) -> Result<(), String> {
-    for capture in &http.captures {
-        let value = reply
-            .json
-            .as_ref()
-            .and_then(|json| json.pointer(&capture.pointer))
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "capture `{}`: the reply has nothing at `{}`",
-                    capture.name, capture.pointer
-                )
-            })?;
-        if capture.secret
-            && let Some(text) = value.as_str()
-        {
-            state.secrets.add(text, "secret");
-        }
-        state.vars.insert(capture.name.clone(), value);
-    }
-    Ok(())
-}
-
-fn snapshot_content(state: &State<'_>, reply: &Reply, vary: &[String]) -> String {
-    let base = &state.target.base_url;
-    let body = match &reply.json {
-        Some(json) => {
-            let mut json = json.clone();
-            for pointer in vary {
-                if let Some(value) = json.pointer_mut(pointer) {
-                    *value = Value::String("[varies]".to_owned());
-                }
-            }
-            let normalized = normalize(&json, base, &state.secrets);
-            serde_json::to_string_pretty(&normalized).unwrap_or_default()
-        }
-        None => normalize_text(&String::from_utf8_lossy(&reply.body), base, &state.secrets),
-    };
-    format!(
-        "status: {}\ncontent-type: {}\n\n{body}",
-        reply.status,
-        reply.content_type.as_deref().unwrap_or("none")
-    )
 }

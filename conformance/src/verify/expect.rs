@@ -10,7 +10,7 @@ use crate::http::Reply;
 use crate::problem::Problem;
 use crate::redact::Secrets;
 use crate::template::{Scope, value_text};
-use crate::verify::Finding;
+use crate::verify::{Finding, Layer};
 
 /// One expected error met on the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub fn check(
         && reply.content_type.as_deref() != Some(wanted.to_ascii_lowercase().as_str())
     {
         findings.push(Finding::new(
-            "expectation",
+            Layer::Expectation,
             "",
             format!(
                 "expected Content-Type {wanted}, got {}",
@@ -60,7 +60,7 @@ pub fn check(
     }
     if expect.pdf && !reply.body.starts_with(b"%PDF-") {
         findings.push(Finding::new(
-            "expectation",
+            Layer::Expectation,
             "",
             "expected a PDF (the body does not start with %PDF-)".to_owned(),
         ));
@@ -71,14 +71,14 @@ pub fn check(
                 let wanted = value_text(&wanted);
                 if !String::from_utf8_lossy(&reply.body).contains(&wanted) {
                     findings.push(Finding::new(
-                        "expectation",
+                        Layer::Expectation,
                         "",
                         format!("expected the body to contain `{wanted}`"),
                     ));
                 }
             }
             Err(problem) => findings.push(Finding::new(
-                "expectation",
+                Layer::Expectation,
                 "",
                 format!("`body_contains` ({})", in_file(context, &problem)),
             )),
@@ -120,13 +120,13 @@ fn outcome(
         Outcome::Success => {
             if reply.json.is_none() {
                 findings.push(Finding::new(
-                    "expectation",
+                    Layer::Expectation,
                     "",
                     "expected a JSON envelope".to_owned(),
                 ));
             } else if !is_success {
                 findings.push(Finding::new(
-                    "expectation",
+                    Layer::Expectation,
                     "/error_code",
                     format!(
                         "expected success, got error_code {} \"{message}\"",
@@ -142,7 +142,7 @@ fn outcome(
             if !(context.calibrating && guessed) {
                 if code.as_i64() != Some(*wanted) {
                     findings.push(Finding::new(
-                        "expectation",
+                        Layer::Expectation,
                         "/error_code",
                         format!(
                             "expected error_code {wanted} ({name}), got {}",
@@ -155,7 +155,7 @@ fn outcome(
             // The number is a guess: what is known must hold, the number is observed.
             if reply.json.is_none() || is_success {
                 findings.push(Finding::new(
-                    "expectation",
+                    Layer::Expectation,
                     "/error_code",
                     format!(
                         "expected the error {name} (its number is not yet known on this \
@@ -174,7 +174,7 @@ fn outcome(
                 && message != spec.message
             {
                 findings.push(Finding::new(
-                    "expectation",
+                    Layer::Expectation,
                     "/error_message",
                     format!(
                         "expected the documented message of {name} \"{}\", got \"{message}\"",
@@ -271,7 +271,7 @@ fn json_checks(context: &Context<'_>, expect: &Expect, reply: &Reply, findings: 
         };
         if let Some(message) = problem {
             findings.push(Finding {
-                layer: "expectation",
+                layer: Layer::Expectation,
                 pointer: check.pointer.clone(),
                 message: format!("{message} (case line {})", check.at),
                 value: actual.cloned(),

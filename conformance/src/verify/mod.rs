@@ -3,6 +3,8 @@
 //! case's own expectations ([`expect`]) — and every layer's findings are kept, so a failure
 //! shows all that is wrong at once.
 
+use std::fmt;
+
 use serde_json::Value;
 
 use crate::case::{HttpStep, SpecKind};
@@ -10,12 +12,55 @@ use crate::http::{Reply, Request};
 
 pub mod expect;
 
+/// The layers a reply is checked in, in order; `snapshot` comes last, once the others hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// The HTTP status: the expected one, and one the operation declares.
+    Status,
+    /// The raw JSON against the operation's response schema.
+    Schema,
+    /// The JSON decoded into the generated type.
+    Decode,
+    /// The case's own expectations.
+    Expectation,
+    /// The stored snapshot.
+    Snapshot,
+}
+
+impl Layer {
+    /// Every layer, in the order replies are checked.
+    pub const ALL: [Layer; 5] = [
+        Layer::Status,
+        Layer::Schema,
+        Layer::Decode,
+        Layer::Expectation,
+        Layer::Snapshot,
+    ];
+
+    /// Its name in messages and reports (`schema`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Status => "status",
+            Layer::Schema => "schema",
+            Layer::Decode => "decode",
+            Layer::Expectation => "expectation",
+            Layer::Snapshot => "snapshot",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One check that did not hold. No `Debug`: it holds the offending value, which is shown only
 /// through the failure report's redaction.
 #[derive(Clone)]
 pub struct Finding {
-    /// `status`, `schema`, `decode`, `expectation`, `snapshot`.
-    pub layer: &'static str,
+    /// The layer that found it.
+    pub layer: Layer,
     /// Where in the reply (a JSON pointer; empty for the whole reply).
     pub pointer: String,
     /// What is wrong.
@@ -26,7 +71,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding without a value.
-    pub fn new(layer: &'static str, pointer: &str, message: String) -> Finding {
+    pub fn new(layer: Layer, pointer: &str, message: String) -> Finding {
         Finding {
             layer,
             pointer: pointer.to_owned(),
@@ -36,20 +81,25 @@ impl Finding {
     }
 }
 
+/// What the first three layers did with a reply: which of them applied (a fetched page that
+/// no spec describes gets the status check only) and what they found.
+pub struct Checked {
+    /// The layers that checked the reply, in order.
+    pub applied: Vec<Layer>,
+    /// What they found.
+    pub findings: Vec<Finding>,
+}
+
 /// The first three layers: status, schema, decode. `base_url` tells fetched URLs of the target
 /// (a contract PDF, the signing page) apart, so that they are checked against the control spec
 /// when it describes them.
-pub fn check_reply(
-    step: &HttpStep,
-    request: &Request,
-    reply: &Reply,
-    base_url: &str,
-) -> Vec<Finding> {
+pub fn check_reply(step: &HttpStep, request: &Request, reply: &Reply, base_url: &str) -> Checked {
     let mut findings = Vec::new();
+    let mut applied = vec![Layer::Status];
     let expect = &step.expect;
     if reply.status != expect.status {
         findings.push(Finding::new(
-            "status",
+            Layer::Status,
             "",
             format!("expected HTTP {}, got {}", expect.status, reply.status),
         ));
@@ -65,12 +115,14 @@ pub fn check_reply(
         }
     };
     if let (Some(kind), Some(operation)) = (spec_kind, operation) {
+        applied.push(Layer::Schema);
         schema_layer(kind, operation, reply, &mut findings);
         if kind == SpecKind::Vlens {
+            applied.push(Layer::Decode);
             decode_layer(operation, reply, &mut findings);
         }
     }
-    findings
+    Checked { applied, findings }
 }
 
 fn schema_layer(kind: SpecKind, operation: &str, reply: &Reply, findings: &mut Vec<Finding>) {
@@ -84,8 +136,8 @@ fn schema_layer(kind: SpecKind, operation: &str, reply: &Reply, findings: &mut V
             if let Err(violations) = spec.validate_response(operation, reply.status, json) {
                 for violation in violations {
                     let layer = match violation.kind {
-                        vlens_openapi::ViolationKind::UndeclaredStatus => "status",
-                        _ => "schema",
+                        vlens_openapi::ViolationKind::UndeclaredStatus => Layer::Status,
+                        _ => Layer::Schema,
                     };
                     findings.push(Finding {
                         layer,
@@ -101,7 +153,7 @@ fn schema_layer(kind: SpecKind, operation: &str, reply: &Reply, findings: &mut V
             }
         }
         (None, Some(true)) => findings.push(Finding::new(
-            "schema",
+            Layer::Schema,
             "",
             format!(
                 "the spec declares a JSON reply for HTTP {}, the body is not JSON ({})",
@@ -115,7 +167,7 @@ fn schema_layer(kind: SpecKind, operation: &str, reply: &Reply, findings: &mut V
                     violations
                         .into_iter()
                         .filter(|v| v.kind == vlens_openapi::ViolationKind::UndeclaredStatus)
-                        .map(|v| Finding::new("status", "", v.message)),
+                        .map(|v| Finding::new(Layer::Status, "", v.message)),
                 );
             }
         }
@@ -137,7 +189,7 @@ fn decode_layer(operation: &str, reply: &Reply, findings: &mut Vec<Finding>) {
     };
     if let Err(error) = decoded {
         findings.push(Finding {
-            layer: "decode",
+            layer: Layer::Decode,
             value: reply
                 .json
                 .as_ref()

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod xml;
+
 use std::path::Path;
 
 use libtest_mimic::Conclusion;
@@ -32,6 +34,14 @@ pub fn run_quietly(dir: &Path, shown: &str, coverage_trials: bool) -> Conclusion
         ..Default::default()
     };
     run(&arguments, &options).unwrap()
+}
+
+/// A case run's failure message, as the trial shows it (`Ok` when it passed).
+pub fn outcome(loaded: &LoadedCase, run: &CaseRun) -> Result<(), String> {
+    match vlens_conformance::report::failure::render(loaded, run) {
+        Some(message) => Err(message),
+        None => Ok(()),
+    }
 }
 
 /// A target, and what a case run records, for tests that run cases one by one.
@@ -68,6 +78,7 @@ impl Bench {
             coverage: &self.coverage,
             snapshots: &self.snapshots,
             calibration: &self.calibration,
+            keep_exchanges: true,
         };
         run_case(&context, loaded, &plan).await
     }

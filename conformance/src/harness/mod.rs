@@ -1,92 +1,32 @@
 //! The suite as libtest-mimic trials, shared by the binary and the `cargo test` target: read
-//! and lint the cases, set up the target, plan every case for it, run the trials, report.
+//! and lint the cases, set up the target, plan every case for it, run the trials, collect
+//! their results as data, and report — on the terminal, and in the JUnit, JSON and HTML
+//! reports asked for.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
-use libtest_mimic::{Arguments, Completion, Conclusion, Failed, FormatSetting, Trial};
+use libtest_mimic::{Arguments, Completion, Conclusion, FormatSetting, Trial};
 
 use crate::plan::{self, Plan};
+use crate::report::ReportRequest;
 use crate::report::calibration::{Calibration, ReportExt as _};
 use crate::report::coverage::{self, Coverage};
+use crate::report::results::{Collector, RunMeta, RunResults, Summary, TrialResult};
 use crate::run::{RunContext, run_case};
 use crate::snapshot::SnapshotStore;
 use crate::suite::{self, LoadedCase, Suite};
-use crate::target::env::{self, Settings};
 use crate::target::{Target, TargetError, profile};
 
-/// Where the suite comes from, where it runs, and what it writes.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The target's base URL; `None` (and no profile) starts the embedded sandbox.
-    pub base_url: Option<String>,
-    /// A target profile (`conformance/targets/*.toml`); wins over `base_url`.
-    pub profile: Option<PathBuf>,
-    /// The case files (default `conformance/cases`).
-    pub cases_dir: PathBuf,
-    /// How the cases directory is named in messages.
-    pub cases_shown_as: String,
-    /// The root of the snapshot directories (default `conformance/snapshots`).
-    pub snapshots_dir: PathBuf,
-    /// Credentials and fixtures from env vars (a target at a base URL without a profile).
-    pub settings: Settings,
-    /// Add the static coverage trials (the real suite; not for test-only case directories).
-    pub coverage_trials: bool,
-    /// Waits of any length may run on a real target.
-    pub allow_wait: bool,
-    /// Print the plan and send nothing.
-    pub plan_only: bool,
-    /// Where the calibration report goes (default
-    /// `conformance/calibration/<target>.json`).
-    pub calibration_report: Option<PathBuf>,
-}
+mod events;
+mod options;
 
-impl Options {
-    /// The suite of this crate as the environment describes it: `VLENS_BASE_URL`,
-    /// `VLENS_TARGET_PROFILE`, `VLENS_CASES_DIR`, `VLENS_ALLOW_WAIT`, the credentials.
-    pub fn from_env() -> Options {
-        Options::from_vars(&|name| std::env::var(name).ok())
-    }
+pub use options::{Options, REPORT_VAR};
 
-    /// [`Options::from_env`] with the variables `var` gives (a test's).
-    pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Options {
-        let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
-        let mut options = Options::default_suite(var(env::BASE_URL));
-        options.profile = var(env::TARGET_PROFILE).map(PathBuf::from);
-        if let Some(cases) = var(env::CASES_DIR) {
-            options.use_cases(PathBuf::from(cases));
-        }
-        options.allow_wait = var(env::ALLOW_WAIT).is_some_and(|value| value != "0");
-        options
-    }
-
-    /// The suite of this crate: `conformance/cases`, `conformance/snapshots`.
-    pub fn default_suite(base_url: Option<String>) -> Options {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        Options {
-            base_url,
-            profile: None,
-            cases_dir: root.join("cases"),
-            cases_shown_as: "conformance/cases".to_owned(),
-            snapshots_dir: root.join("snapshots"),
-            coverage_trials: true,
-            settings: Settings::from_env(),
-            allow_wait: false,
-            plan_only: false,
-            calibration_report: None,
-        }
-    }
-
-    /// Runs the cases of `dir` instead of the suite's (no static coverage trials: they judge
-    /// the suite's own cases).
-    pub fn use_cases(&mut self, dir: PathBuf) {
-        self.cases_shown_as = dir.display().to_string();
-        self.cases_dir = dir;
-        self.coverage_trials = false;
-    }
-}
+use events::Events;
 
 /// Why the suite could not start.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +46,9 @@ pub enum HarnessError {
     /// The target could not be set up.
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// A `--report` (or `VLENS_REPORT`) entry is not `FORMAT=PATH`.
+    #[error("{0}")]
+    Report(String),
 }
 
 async fn target(options: &Options) -> Result<Target, TargetError> {
@@ -124,8 +67,16 @@ async fn target(options: &Options) -> Result<Target, TargetError> {
 }
 
 /// Loads the suite, sets up the target, plans and runs every trial; prints the coverage table
-/// and the ignore reasons after a full run, and the calibration report when there is one.
+/// (after a full run), the reasons of the trials it ignored, the calibration report when there
+/// is one, and writes the reports asked for.
 pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, HarnessError> {
+    let reports = options
+        .reports
+        .iter()
+        .map(|text| ReportRequest::parse(text))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(HarnessError::Report)?;
+    let started = Instant::now();
     let suite = suite::load(&options.cases_dir, &options.cases_shown_as).map_err(|source| {
         HarnessError::Cases {
             dir: options.cases_dir.display().to_string(),
@@ -163,15 +114,54 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         dir: options.snapshots_dir.join(&target.name),
     });
     quiet_snapshot_panics();
-    let shared = Shared {
+    let collector = Arc::new(Collector::default());
+    let events = (json && !arguments.list).then(|| Arc::new(Events));
+    let shared = Arc::new(Shared {
         target: Arc::clone(&target),
         coverage: Arc::clone(&coverage),
         snapshots,
         calibration: Arc::clone(&calibration),
         runtime: runtime.handle().clone(),
-    };
-    let trials = trials(&suite, &plans, &shared, options);
-    let conclusion = libtest_mimic::run(arguments, trials);
+        collector: Arc::clone(&collector),
+        events: events.clone(),
+        keep_exchanges: !reports.is_empty(),
+    });
+    let all = trials(&suite, &plans, &shared, options);
+    let selected: Vec<&Trial> = all
+        .iter()
+        .filter(|trial| !arguments.is_filtered_out(trial))
+        .collect();
+    // An ignored trial's closure never runs (unless --include-ignored): its result is known
+    // now, from its plan.
+    let ignored_now: Vec<TrialResult> = plans
+        .iter()
+        .filter_map(|(loaded, plan)| Some((*loaded, plan.reason()?)))
+        .filter(|(loaded, _)| {
+            selected
+                .iter()
+                .any(|trial| trial.name() == loaded.trial && arguments.is_ignored(trial))
+        })
+        .map(|(loaded, reason)| TrialResult::ignored(loaded, &reason))
+        .collect();
+    let filtered_out = (all.len() - selected.len()) as u64;
+    let mut libtest_arguments = arguments.clone();
+    if let Some(events) = &events {
+        events.started(selected.len());
+        for result in &ignored_now {
+            events.trial(result);
+        }
+        // The events above and below replace libtest-mimic's own.
+        libtest_arguments.logfile = Some(NULL_DEVICE.to_owned());
+    }
+    for result in ignored_now {
+        collector.add(result);
+    }
+    let conclusion = libtest_mimic::run(&libtest_arguments, all);
+    let trial_results = collector.take();
+    let summary = Summary::of(&trial_results, filtered_out);
+    if let Some(events) = &events {
+        events.finished(&summary, started.elapsed().as_secs_f64());
+    }
     let full_run = arguments.filter.is_none()
         && arguments.skip.is_empty()
         && !arguments.list
@@ -179,21 +169,26 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     let mut report = String::new();
     if full_run {
         report.push_str(&coverage.table());
-        let ignored: Vec<_> = plans
-            .iter()
-            .filter_map(|(loaded, plan)| Some((&loaded.trial, plan.reason()?)))
-            .collect();
-        if !ignored.is_empty() {
+    }
+    let ignored: Vec<&TrialResult> = trial_results
+        .iter()
+        .filter(|trial| trial.reason.is_some())
+        .collect();
+    if !ignored.is_empty() && !arguments.list {
+        report.push_str(&format!(
+            "ignored on {} ({}):\n",
+            target.base_url,
+            ignored.len()
+        ));
+        for trial in &ignored {
             report.push_str(&format!(
-                "ignored on {} ({}):\n",
-                target.base_url,
-                ignored.len()
+                "  {}: {}\n",
+                trial.name,
+                trial.reason.as_deref().unwrap_or_default()
             ));
-            for (name, reason) in ignored {
-                report.push_str(&format!("  {name}: {reason}\n"));
-            }
         }
     }
+    let mut calibration_report = None;
     if !calibration.is_empty() {
         let path = options.calibration_report.clone().unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -211,8 +206,35 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
                     path.display(),
                     path.display()
                 ));
+                calibration_report = Some(merged);
             }
             Err(error) => report.push_str(&format!("{error}\n")),
+        }
+    }
+    let mut write_failed = false;
+    if !reports.is_empty() {
+        let mut meta = RunMeta::now(&target, arguments.filter.clone());
+        meta.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let results = RunResults {
+            run: meta,
+            summary,
+            trials: trial_results,
+            coverage: coverage.summary(),
+            calibration: calibration_report,
+            drift: drift_against_others(options, &suite, &target.name),
+        };
+        for request in &reports {
+            match request.write(&results) {
+                Ok(()) => report.push_str(&format!(
+                    "{} report: {}\n",
+                    request.kind_name(),
+                    request.path.display()
+                )),
+                Err(error) => {
+                    write_failed = true;
+                    report.push_str(&format!("vlens-conformance: {error}\n"));
+                }
+            }
         }
     }
     if !report.is_empty() {
@@ -221,7 +243,41 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     drop(shared);
     drop(target);
     runtime.shutdown_background();
+    if write_failed {
+        return Err(HarnessError::Report(
+            "a report could not be written".to_owned(),
+        ));
+    }
     Ok(conclusion)
+}
+
+/// Where libtest-mimic's own output goes when this harness prints the JSON events.
+const NULL_DEVICE: &str = if cfg!(windows) { "NUL" } else { "/dev/null" };
+
+/// This target's snapshots against every other target's under the same root, for the reports.
+fn drift_against_others(
+    options: &Options,
+    suite: &Suite,
+    target: &str,
+) -> Vec<crate::drift::Drift> {
+    let Ok(entries) = std::fs::read_dir(&options.snapshots_dir) else {
+        return Vec::new();
+    };
+    let mine = options.snapshots_dir.join(target);
+    if !mine.is_dir() {
+        return Vec::new();
+    }
+    let operations = crate::drift::snapshot_operations(suite);
+    let mut others: Vec<PathBuf> = entries
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir() && *path != mine)
+        .collect();
+    others.sort();
+    others
+        .iter()
+        .filter_map(|other| crate::drift::compare(&mine, other, &operations).ok())
+        .collect()
 }
 
 /// Text for people: on stdout, or on stderr when stdout carries JSON events.
@@ -269,9 +325,9 @@ fn list(suite: &Suite, plans: &[(&LoadedCase, Plan)], options: &Options) -> Stri
     )
 }
 
-/// insta reports a changed snapshot by panicking after printing its diff; the trial turns that
-/// into a failure with its own message, so the panic's extra "thread panicked" report (and a
-/// backtrace under RUST_BACKTRACE) is left out. Every other panic is reported as usual.
+/// insta reports a new or changed snapshot by panicking; the trial turns that into a finding
+/// with its own words, so the panic's extra "thread panicked" report (and a backtrace under
+/// RUST_BACKTRACE) is left out. Every other panic is reported as usual.
 fn quiet_snapshot_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -305,72 +361,89 @@ struct Shared {
     snapshots: Arc<SnapshotStore>,
     calibration: Arc<Calibration>,
     runtime: tokio::runtime::Handle,
+    collector: Arc<Collector>,
+    events: Option<Arc<Events>>,
+    keep_exchanges: bool,
 }
 
-/// A trial that fails, listing `missing`, when `missing` is not empty.
-fn static_check(name: &str, missing: Vec<String>, what: &str) -> Trial {
-    let what = what.to_owned();
-    Trial::test(name, move || {
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("{what}: {}", missing.join(", ")).into())
+impl Shared {
+    /// Records a trial's result (and prints its JSON events); its libtest outcome.
+    fn conclude(&self, result: TrialResult) -> Result<Completion, libtest_mimic::Failed> {
+        if let Some(events) = &self.events {
+            events.trial(&result);
         }
-    })
+        let outcome = match (&result.reason, &result.message) {
+            (Some(reason), _) => Ok(Completion::ignored_with(reason)),
+            (None, Some(message)) => Err(message.into()),
+            (None, None) => Ok(Completion::Completed),
+        };
+        self.collector.add(result);
+        outcome
+    }
 }
 
 /// One trial per case file (bad files fail with their problems; cases the target cannot run
-/// are ignored with the reason), plus the static coverage checks.
+/// are ignored with the reason), plus the static coverage checks. Each records its result.
 fn trials(
     suite: &Suite,
     plans: &[(&LoadedCase, Plan)],
-    shared: &Shared,
+    shared: &Arc<Shared>,
     options: &Options,
 ) -> Vec<Trial> {
     let mut trials = Vec::new();
     for bad in &suite.bad {
-        let message = bad.to_string();
-        trials.push(Trial::test(bad.trial.clone(), move || Err(message.into())));
+        let result = TrialResult::bad_file(bad);
+        let shared = Arc::clone(shared);
+        trials.push(Trial::ignorable_test(bad.trial.clone(), move || {
+            shared.conclude(result)
+        }));
     }
     for (loaded, plan) in plans {
+        let loaded = (*loaded).clone();
+        let shared = Arc::clone(shared);
         if let Some(reason) = plan.reason() {
+            let name = loaded.trial.clone();
             trials.push(
-                Trial::ignorable_test(loaded.trial.clone(), move || {
-                    Ok(Completion::ignored_with(reason))
+                Trial::ignorable_test(name, move || {
+                    shared.conclude(TrialResult::ignored(&loaded, &reason))
                 })
                 .with_ignored_flag(true),
             );
             continue;
         }
-        let loaded = (*loaded).clone();
         let plan = plan.clone();
-        let target = Arc::clone(&shared.target);
-        let coverage = Arc::clone(&shared.coverage);
-        let snapshots = Arc::clone(&shared.snapshots);
-        let calibration = Arc::clone(&shared.calibration);
-        let handle = shared.runtime.clone();
-        trials.push(Trial::test(loaded.trial.clone(), move || {
+        trials.push(Trial::ignorable_test(loaded.trial.clone(), move || {
             let context = RunContext {
-                target: &target,
-                coverage: &coverage,
-                snapshots: &snapshots,
-                calibration: &calibration,
+                target: &shared.target,
+                coverage: &shared.coverage,
+                snapshots: &shared.snapshots,
+                calibration: &shared.calibration,
+                keep_exchanges: shared.keep_exchanges,
             };
-            let run = handle.block_on(run_case(&context, &loaded, &plan));
-            run.result.map_err(Failed::from)
+            let run = shared.runtime.block_on(run_case(&context, &loaded, &plan));
+            let message = crate::report::failure::render(&loaded, &run);
+            shared.conclude(TrialResult::ran(&loaded, run, message))
         }));
     }
     if options.coverage_trials {
-        trials.push(static_check(
-            coverage::OPERATIONS_TRIAL,
-            coverage::operations_without_cases(suite),
-            "operations of openapi/vlens.yaml that no case calls",
-        ));
-        trials.push(static_check(
-            coverage::ERROR_CODES_TRIAL,
-            coverage::error_codes_without_cases(suite),
-            "error codes of openapi/vlens.yaml that no case expects",
-        ));
+        for (name, missing, what) in [
+            (
+                coverage::OPERATIONS_TRIAL,
+                coverage::operations_without_cases(suite),
+                "operations of openapi/vlens.yaml that no case calls",
+            ),
+            (
+                coverage::ERROR_CODES_TRIAL,
+                coverage::error_codes_without_cases(suite),
+                "error codes of openapi/vlens.yaml that no case expects",
+            ),
+        ] {
+            let failure = (!missing.is_empty()).then(|| format!("{what}: {}", missing.join(", ")));
+            let shared = Arc::clone(shared);
+            trials.push(Trial::ignorable_test(name, move || {
+                shared.conclude(TrialResult::check(name, failure))
+            }));
+        }
     }
     trials
 }
@@ -386,6 +459,7 @@ mod tests {
             "VLENS_TARGET_PROFILE" => Some("staging.toml".to_owned()),
             "VLENS_ALLOW_WAIT" => Some("1".to_owned()),
             "VLENS_BASE_URL" => Some("  ".to_owned()),
+            "VLENS_REPORT" => Some("junit=r.xml, html=out/r.html,".to_owned()),
             _ => None,
         };
         let options = Options::from_vars(&vars);
@@ -397,6 +471,7 @@ mod tests {
         assert_eq!(options.profile, Some(PathBuf::from("staging.toml")));
         assert!(options.allow_wait);
         assert_eq!(options.base_url, None, "a blank variable is unset");
+        assert_eq!(options.reports, ["junit=r.xml", "html=out/r.html"]);
         let plain = Options::from_vars(&|_| None);
         assert!(plain.cases_dir.ends_with("conformance/cases") && plain.coverage_trials);
     }
