@@ -37,6 +37,7 @@ mod path;
 mod spec;
 mod structure;
 mod validate;
+mod yaml;
 
 use std::sync::LazyLock;
 
@@ -54,10 +55,14 @@ pub const VLENS_YAML: &str = include_str!("../vlens.yaml");
 /// The text of `openapi/sandbox-control.yaml`.
 pub const SANDBOX_CONTROL_YAML: &str = include_str!("../sandbox-control.yaml");
 
+// The same specs as JSON, made by the build script: loading them is then a JSON parse.
+const VLENS_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/vlens.json"));
+const SANDBOX_CONTROL_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/sandbox-control.json"));
+
 static VLENS: LazyLock<Result<ApiSpec, SpecError>> =
-    LazyLock::new(|| ApiSpec::parse("vlens", VLENS_YAML));
+    LazyLock::new(|| ApiSpec::parse_json("vlens", VLENS_JSON));
 static SANDBOX_CONTROL: LazyLock<Result<ApiSpec, SpecError>> =
-    LazyLock::new(|| ApiSpec::parse("sandbox-control", SANDBOX_CONTROL_YAML));
+    LazyLock::new(|| ApiSpec::parse_json("sandbox-control", SANDBOX_CONTROL_JSON));
 
 /// The Vlens API spec, `openapi/vlens.yaml`, parsed once.
 ///

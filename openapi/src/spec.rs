@@ -138,7 +138,20 @@ impl ApiSpec {
     /// Everything is checked here, once: the structure, then every vendor extension (see
     /// [`crate::extensions`]); a spec that loads is one every tool of the workspace can use.
     pub fn parse(name: &str, yaml: &str) -> Result<ApiSpec, SpecError> {
-        let raw = parse_yaml(name, yaml)?;
+        ApiSpec::from_document(name, parse_yaml(name, yaml)?)
+    }
+
+    /// [`ApiSpec::parse`] of a spec already turned into JSON (the embedded specs, by the build
+    /// script).
+    pub(crate) fn parse_json(name: &str, json: &str) -> Result<ApiSpec, SpecError> {
+        let raw = serde_json::from_str(json).map_err(|error| SpecError::Yaml {
+            spec: name.to_owned(),
+            message: error.to_string(),
+        })?;
+        ApiSpec::from_document(name, raw)
+    }
+
+    fn from_document(name: &str, raw: Value) -> Result<ApiSpec, SpecError> {
         let invalid = |pointer: &str, message: String| SpecError::Invalid {
             spec: name.to_owned(),
             problems: vec![SpecProblem::new(pointer, message)],
@@ -357,16 +370,11 @@ fn component_name(schema: Option<&Value>) -> Option<&str> {
         .strip_prefix("#/components/schemas/")
 }
 
-/// YAML to JSON through serde_norway's own `Value`, which refuses duplicate keys (a direct
-/// deserialisation into a JSON map would keep the last one silently).
 fn parse_yaml(name: &str, yaml: &str) -> Result<Value, SpecError> {
-    let error = |message: String| SpecError::Yaml {
+    crate::yaml::yaml_to_json(yaml).map_err(|message| SpecError::Yaml {
         spec: name.to_owned(),
         message,
-    };
-    let value: serde_norway::Value =
-        serde_norway::from_str(yaml).map_err(|e| error(e.to_string()))?;
-    serde_json::to_value(&value).map_err(|e| error(format!("not representable as JSON: {e}")))
+    })
 }
 
 /// Escapes one JSON-pointer reference token.
