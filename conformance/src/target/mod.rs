@@ -316,7 +316,10 @@ impl Target {
                 access_token_lifetime: profile.time.access_token_lifetime,
             },
             secrets,
-            http: http_client()?,
+            http: http_client(
+                std::iter::once(profile.base_url.as_str())
+                    .chain(profile.fetch_origins.iter().map(String::as_str)),
+            )?,
             _sandbox: None,
         })
     }
@@ -366,11 +369,30 @@ pub fn snapshot_name_for(host: &str, https: bool) -> String {
         .to_owned()
 }
 
-fn http_client() -> Result<reqwest::Client, TargetError> {
+/// The client for every request of a run. It never follows a redirect, and it only trusts
+/// certificates when some origin the run may reach is `https`: loading the platform's roots
+/// reads the whole certificate directory, about 5 ms of every start, and a plain-HTTP target
+/// (the sandbox) has no use for them. Without roots an `https` URL fails, which `may_fetch`
+/// already rules out for a target whose origins are all `http`.
+fn http_client<'a>(
+    origins: impl IntoIterator<Item = &'a str>,
+) -> Result<reqwest::Client, TargetError> {
     vlens_client::tls::install_crypto_provider();
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
+        .timeout(Duration::from_secs(30));
+    let needs_tls = origins.into_iter().any(|origin| {
+        !origin
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("http://")
+    });
+    let builder = if needs_tls {
+        builder
+    } else {
+        builder.tls_certs_only([])
+    };
+    builder
         .build()
         .map_err(|error| TargetError::Client(error.to_string()))
 }
@@ -433,6 +455,7 @@ fn sandbox_target(
         needs_approval: Some(defaults::COMMERCIAL_LEASE_TYPE_ID),
         paid: None,
     };
+    let http = http_client([base_url.as_str()])?;
     Ok(Target {
         base_url,
         kind,
@@ -450,7 +473,7 @@ fn sandbox_target(
         time: TimePolicy::sandbox(),
         fetch_origins: Vec::new(),
         secrets,
-        http: http_client()?,
+        http,
         _sandbox: None,
     })
 }
@@ -497,6 +520,7 @@ fn remote_from_env(base_url: String, settings: &Settings) -> Result<Target, Targ
     for user in &users {
         secrets.add(&user.password, "password");
     }
+    let http = http_client([base_url.as_str()])?;
     Ok(Target {
         base_url,
         kind: TargetKind::Remote,
@@ -532,7 +556,7 @@ fn remote_from_env(base_url: String, settings: &Settings) -> Result<Target, Targ
             access_token_lifetime: None,
         },
         secrets,
-        http: http_client()?,
+        http,
         _sandbox: None,
     })
 }
