@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::case::{Case, read_case};
 use crate::problem::{Pos, Problem};
-use crate::yaml::parse;
+use crate::yaml::{Node, parse};
 
 /// The largest case file read: far above any real case (the biggest is a few KB), small
 /// enough that a mistaken path (a log, a device file) cannot exhaust memory.
@@ -57,11 +57,34 @@ pub struct Suite {
 /// Loads every `*.yaml` and `*.yml` below `dir`, in path order. `shown_as` is how the directory
 /// is named in messages (`conformance/cases`).
 pub fn load(dir: &Path, shown_as: &str) -> Result<Suite, std::io::Error> {
-    let mut files = Vec::new();
-    collect(dir, &mut files)?;
-    files.sort();
+    let mut paths = Vec::new();
+    collect(dir, &mut paths)?;
+    paths.sort();
+    let files: Vec<CaseFile> = paths
+        .into_iter()
+        .map(|path| CaseFile::new(dir, shown_as, path))
+        .collect();
     let mut suite = Suite::default();
-    for path in files {
+    for result in load_on_every_core(&files) {
+        match result {
+            Ok(loaded) => suite.cases.push(loaded),
+            Err(bad) => suite.bad.push(bad),
+        }
+    }
+    suite.reject_duplicate_snapshots();
+    Ok(suite)
+}
+
+/// A file to load, and its names.
+struct CaseFile {
+    path: PathBuf,
+    /// As shown in messages.
+    file: String,
+    trial: String,
+}
+
+impl CaseFile {
+    fn new(dir: &Path, shown_as: &str, path: PathBuf) -> CaseFile {
         let relative = path.strip_prefix(dir).unwrap_or(&path);
         let relative_text = relative
             .components()
@@ -73,37 +96,96 @@ pub fn load(dir: &Path, shown_as: &str) -> Result<Suite, std::io::Error> {
             .trim_end_matches(".yaml")
             .trim_end_matches(".yml")
             .to_owned();
-        let problems = match read_text(&path) {
-            Err(message) => vec![Problem::new(Pos::default(), message)],
-            Ok(text) => match parse(&text) {
-                Err(problem) => vec![Problem::new(
-                    problem.at,
-                    format!("not valid YAML: {}", problem.message),
-                )],
-                Ok(root) => match read_case(&root).and_then(|case| {
-                    let problems = crate::lint::lint(&case);
-                    if problems.is_empty() {
-                        Ok(case)
-                    } else {
-                        Err(problems)
-                    }
-                }) {
-                    Ok(case) => {
-                        suite.cases.push(LoadedCase { file, trial, case });
-                        continue;
-                    }
-                    Err(problems) => problems,
-                },
-            },
-        };
-        suite.bad.push(BadFile {
-            file,
-            trial,
-            problems,
-        });
+        CaseFile { path, file, trial }
     }
-    suite.reject_duplicate_snapshots();
-    Ok(suite)
+
+    fn bad(&self, problems: Vec<Problem>) -> BadFile {
+        BadFile {
+            file: self.file.clone(),
+            trial: self.trial.clone(),
+            problems,
+        }
+    }
+
+    /// The file's YAML.
+    fn parse(&self) -> Result<Node, BadFile> {
+        let text = read_text(&self.path)
+            .map_err(|message| self.bad(vec![Problem::new(Pos::default(), message)]))?;
+        parse(&text).map_err(|problem| {
+            self.bad(vec![Problem::new(
+                problem.at,
+                format!("not valid YAML: {}", problem.message),
+            )])
+        })
+    }
+
+    /// The case in `root`, read and linted.
+    fn read(&self, root: &Node) -> Result<LoadedCase, BadFile> {
+        let case = read_case(root).map_err(|problems| self.bad(problems))?;
+        let problems = crate::lint::lint(&case);
+        if !problems.is_empty() {
+            return Err(self.bad(problems));
+        }
+        Ok(LoadedCase {
+            file: self.file.clone(),
+            trial: self.trial.clone(),
+            case,
+        })
+    }
+}
+
+/// Loads the files on every core, in two passes: the YAML of every file while the spec (which
+/// reading a case needs) loads on a thread of its own, then the cases. Each file is
+/// independent of the others, so contiguous shares keep the order. The suite is loaded before
+/// the first request, so this is the start-up time of every run; std's scoped threads do it
+/// without a thread-pool dependency for two passes over a few dozen files.
+fn load_on_every_core(files: &[CaseFile]) -> Vec<Result<LoadedCase, BadFile>> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    // A thread costs tens of microseconds; a file costs about a hundred.
+    let share = files.len().div_ceil(cores).max(8);
+    let parsed: Vec<Result<Node, BadFile>> = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // An embedded spec that does not load is reported by whatever uses it next.
+            let _ = vlens_openapi::try_vlens();
+            let _ = vlens_openapi::try_sandbox_control();
+        });
+        let shares: Vec<_> = files
+            .chunks(share)
+            .map(|chunk| scope.spawn(|| chunk.iter().map(CaseFile::parse).collect::<Vec<_>>()))
+            .collect();
+        joined(shares)
+    });
+    std::thread::scope(|scope| {
+        let shares: Vec<_> = files
+            .chunks(share)
+            .zip(parsed.chunks(share))
+            .map(|(chunk, roots)| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .zip(roots)
+                        .map(|(file, root)| match root {
+                            Ok(root) => file.read(root),
+                            Err(bad) => Err(bad.clone()),
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        joined(shares)
+    })
+}
+
+/// The results of the shares in order; a share that panicked panics here (a bug, not input).
+fn joined<T>(shares: Vec<std::thread::ScopedJoinHandle<'_, Vec<T>>>) -> Vec<T> {
+    shares
+        .into_iter()
+        .flat_map(|share| {
+            share
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+        .collect()
 }
 
 /// The file's text, refusing one over [`MAX_CASE_FILE_BYTES`] before reading it.
