@@ -398,12 +398,13 @@ fn spec_diff_compares_two_files() {
 /// report.
 #[test]
 fn codegen_reports_changes_since_the_committed_spec() {
-    use xtask::workspace::{GENERATED_FILES, SPEC};
+    use xtask::workspace::{GENERATED_FILES, SPEC, SPECS};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     let real = workspace_root();
-    for file in std::iter::once(SPEC)
+    for file in SPECS
+        .into_iter()
         .chain(GENERATED_FILES)
         .chain([diff::CLIENT_MANIFEST])
     {
@@ -499,11 +500,11 @@ fn codegen_reports_changes_since_the_committed_spec() {
 /// Outside a git checkout the code is generated all the same; the report is a note.
 #[test]
 fn codegen_without_git_generates_and_notes_the_missing_report() {
-    use xtask::workspace::{GENERATED_FILES, SPEC};
+    use xtask::workspace::{GENERATED_FILES, SPECS};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let real = workspace_root();
-    for file in std::iter::once(SPEC).chain(GENERATED_FILES) {
+    for file in SPECS.into_iter().chain(GENERATED_FILES) {
         let target = dir.path().join(file);
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
         std::fs::copy(real.join(file), &target).expect("copy");
