@@ -16,6 +16,21 @@ pub enum KitError {
     /// The control API answered an error envelope.
     #[error(transparent)]
     Control(#[from] ControlError),
+    /// A reply that is not the control API's envelope (not JSON, or not of the operation's
+    /// shape): something other than a sandbox answered. The cause is the `source()`.
+    #[error("{operation}: {}", match status {
+        Some(status) => format!("HTTP {status} without the control API's envelope"),
+        None => "a reply that is not the control API's envelope".to_owned(),
+    })]
+    NotAnEnvelope {
+        /// The control operation.
+        operation: &'static str,
+        /// The HTTP status, when known.
+        status: Option<u16>,
+        /// Why the body could not be read as the envelope.
+        #[source]
+        source: serde_json::Error,
+    },
     /// The control API could not be reached, or its reply could not be read (the cause is the
     /// `source()`).
     #[error("{operation}: {message}")]
@@ -116,11 +131,11 @@ pub(crate) async fn data<T: ControlReply>(
                 .map_err(|e| transport(operation, "the reply could not be read", e))?;
             return match serde_json::from_slice::<ControlOutputError>(&body) {
                 Ok(envelope) => Err(error_envelope(operation, status, envelope).into()),
-                Err(e) => Err(transport(
+                Err(source) => Err(KitError::NotAnEnvelope {
                     operation,
-                    &format!("HTTP {status} without the control API's envelope"),
-                    e,
-                )),
+                    status: Some(status),
+                    source,
+                }),
             };
         }
         Err(Error::CommunicationError(e) | Error::ResponseBodyError(e)) => {
@@ -132,12 +147,13 @@ pub(crate) async fn data<T: ControlReply>(
                 source: Some(Box::new(e)),
             });
         }
-        Err(Error::InvalidResponsePayload(_, e)) => {
-            return Err(transport(
+        // progenitor keeps no status here (a 200 or a declared error status).
+        Err(Error::InvalidResponsePayload(_, source)) => {
+            return Err(KitError::NotAnEnvelope {
                 operation,
-                "the reply is not the control API's envelope",
-                e,
-            ));
+                status: None,
+                source,
+            });
         }
         Err(other) => {
             return Err(KitError::Transport {
