@@ -100,8 +100,16 @@ pub struct Kit {
 
 impl std::fmt::Debug for Kit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A base URL may carry credentials (`user:password@`) or a query: show neither.
+        let shown = self.base_url.split(['?', '#']).next().unwrap_or_default();
+        let shown = match (shown.find("://"), shown.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}://***{}", &shown[..scheme], &shown[at..])
+            }
+            _ => shown.to_owned(),
+        };
         f.debug_struct("Kit")
-            .field("base_url", &self.base_url)
+            .field("base_url", &shown)
             .field("api_key", &self.api_key)
             .field("tenancy_name", &self.tenancy_name)
             .finish_non_exhaustive()
