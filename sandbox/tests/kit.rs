@@ -376,3 +376,18 @@ fn a_signing_link_without_its_parts_is_a_fixture_error() {
         assert!(matches!(error, KitError::Fixture(_)), "{broken}: {error:?}");
     }
 }
+
+/// `Kit::new` takes the Default tenant's ApiKey the sandbox was configured with.
+#[tokio::test]
+async fn a_kit_for_a_sandbox_with_its_own_api_key() {
+    let sandbox = TestSandbox::start_config(vlens_sandbox::SandboxConfig {
+        api_key: "my-own-key".to_owned(),
+        ..vlens_sandbox::SandboxConfig::default()
+    })
+    .await;
+    let kit = Kit::new(sandbox.running()).expect("a kit");
+    assert_eq!(kit.api_key().expose_secret(), "my-own-key");
+    let health = kit.health().await.expect("the key works");
+    assert_eq!(health.tenancy_name, "Default");
+    sandbox.finish().await;
+}

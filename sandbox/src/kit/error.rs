@@ -59,10 +59,12 @@ pub enum KitError {
 }
 
 impl KitError {
-    /// The HTTP status of an error reply (of the control API or the Vlens API).
+    /// The HTTP status of an error reply (of the control API or the Vlens API), when there was
+    /// a reply.
     pub fn status(&self) -> Option<u16> {
         match self {
             KitError::Control(error) => Some(error.status),
+            KitError::NotAnEnvelope { status, .. } => *status,
             KitError::Vlens(error) => error.api().map(|api| api.status),
             _ => None,
         }

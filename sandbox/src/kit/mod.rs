@@ -117,9 +117,13 @@ impl std::fmt::Debug for Kit {
 }
 
 impl Kit {
-    /// A kit for the `Default` tenant of a sandbox started in this process.
+    /// A kit for the `Default` tenant of a sandbox started in this process (with the ApiKey it
+    /// was configured with).
     pub fn new(sandbox: &RunningSandbox) -> Result<Kit, KitError> {
-        let mut kit = Kit::connect(sandbox.base_url(), defaults::DEFAULT_API_KEY)?;
+        let api_key = sandbox
+            .default_api_key()
+            .unwrap_or_else(|| defaults::DEFAULT_API_KEY.to_owned());
+        let mut kit = Kit::connect(sandbox.base_url(), api_key)?;
         kit.tenancy_name = Some(defaults::DEFAULT_TENANCY_NAME.to_owned());
         Ok(kit)
     }
