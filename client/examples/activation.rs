@@ -6,8 +6,8 @@
 //! ```
 //!
 //! It starts an embedded `vlens-sandbox` (offline, in milliseconds). The sandbox stands in for
-//! the user's phone too: the OTPs it "sends" are read from its control API
-//! (`GET /__sandbox/otp`), which a real Vlens does not have.
+//! the user's phone too: the OTPs it "sends" are read from its outbox with its test kit
+//! (`vlens_sandbox::kit`, over the control API, which a real Vlens does not have).
 
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ use base64::Engine as _;
 use chrono::Utc;
 use vlens_client::types::{self, GeoLocation};
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy, types::RequestStatus};
-use vlens_sandbox::control::{ControlEnvelope, SentOtp};
+use vlens_sandbox::kit::Kit;
 use vlens_sandbox::{SandboxConfig, defaults};
 
 /// Cairo, where the user registers.
@@ -43,6 +43,8 @@ async fn walkthrough() -> anyhow::Result<()> {
     let sandbox = vlens_sandbox::start(SandboxConfig::default()).await?;
     let base_url = sandbox.base_url().to_string();
     println!("sandbox at {base_url}");
+    // The user's SMS inbox: the sandbox's outbox, read through its test kit.
+    let sms_inbox = Kit::new(&sandbox)?;
 
     let client = Client::builder(base_url.as_str(), defaults::DEFAULT_API_KEY)
         .retry_policy(RetryPolicy::default())
@@ -57,7 +59,7 @@ async fn walkthrough() -> anyhow::Result<()> {
     let otp_request_id = sent
         .phone_number_otp_request_id
         .context("no OTP request id")?;
-    let code = sms_inbox(&base_url, phone).await?.code;
+    let code = sms_inbox.last_otp(phone).await?.code;
     client
         .register_step_verify_phone(
             &types::VerifyPhoneInput::new(phone)
@@ -151,7 +153,7 @@ async fn walkthrough() -> anyhow::Result<()> {
 
     // 5. A new OTP, validated, then payment: the request is signed.
     let otp = activation.request_otp().await.data()?;
-    let code = sms_inbox(&base_url, phone).await?.code;
+    let code = sms_inbox.last_otp(phone).await?.code;
     activation
         .validate_otp(otp.otp_request_id, code)
         .await
@@ -171,20 +173,6 @@ async fn walkthrough() -> anyhow::Result<()> {
 
     sandbox.shutdown().await;
     Ok(())
-}
-
-/// The last OTP the sandbox "sent by SMS" to `phone` (the sandbox's control API).
-async fn sms_inbox(base_url: &str, phone: &str) -> anyhow::Result<SentOtp> {
-    let reply: ControlEnvelope<SentOtp> = reqwest::Client::new()
-        .get(format!("{base_url}/__sandbox/otp"))
-        .query(&[("phoneNumber", phone)])
-        .header("ApiKey", defaults::DEFAULT_API_KEY)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    reply.data.context("the sandbox sent no OTP to that phone")
 }
 
 /// A tiny stand-in JPEG (the sandbox checks the magic bytes, the size and that frames differ).

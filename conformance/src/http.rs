@@ -3,7 +3,9 @@
 use std::fmt;
 
 use reqwest::Method;
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Value, json};
+use vlens_sandbox::kit::{Kit, KitError};
 
 use crate::redact::Secrets;
 use crate::target::Target;
@@ -224,19 +226,119 @@ impl FixtureCall<'_> {
         secrets.add_from_json(&json);
         let code = json.get("error_code").cloned().unwrap_or(Value::Null);
         if !(200..300).contains(&reply.status) || !(code.is_null() || code.as_i64() == Some(0)) {
-            let message = json
-                .get("error_message")
-                .map(value_text)
-                .unwrap_or_default();
-            return Err(format!(
-                "{} {path}: HTTP {}, error_code {code}: {message}; {}",
-                self.method,
-                reply.status,
-                json.get("error_descriptions")
-                    .map(|d| d.to_string())
-                    .unwrap_or_default()
-            ));
+            return Err(envelope_failure(&self.method, path, reply.status, &json));
         }
         Ok(json.get("data").cloned().unwrap_or(Value::Null))
+    }
+}
+
+/// How a fixture's call that the server refused is worded: the method and path, the HTTP
+/// status, and the envelope's `error_code`, `error_message` and `error_descriptions`.
+fn envelope_failure(method: &Method, path: &str, status: u16, json: &Value) -> String {
+    let code = json.get("error_code").cloned().unwrap_or(Value::Null);
+    let message = json
+        .get("error_message")
+        .map(value_text)
+        .unwrap_or_default();
+    format!(
+        "{method} {path}: HTTP {status}, error_code {code}: {message}; {}",
+        json.get("error_descriptions")
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    )
+}
+
+/// The sandbox's test kit for the tenant of `api_key`, over the target's HTTP client: a
+/// fixture's control-API calls (users, tenants, the OTP outbox, statuses, the clock) go through
+/// its typed client.
+pub fn control_kit(target: &Target, api_key: &str) -> Result<Kit, String> {
+    Kit::with_http_client(&target.base_url, api_key, target.http.clone())
+        .map_err(|error| error.to_string())
+}
+
+/// A fixture's control-API call made with [`control_kit`] (`method` and `path` name it in
+/// messages): its data, or its failure worded as a [`FixtureCall`]'s. Every secret of a reply
+/// is registered in `secrets`, as [`FixtureCall::send`] does.
+pub fn control_outcome<T: Serialize>(
+    method: Method,
+    path: &str,
+    result: Result<T, KitError>,
+    secrets: &Secrets,
+) -> Result<T, String> {
+    match result {
+        Ok(data) => {
+            if let Ok(json) = serde_json::to_value(&data) {
+                secrets.add_from_json(&json);
+            }
+            Ok(data)
+        }
+        Err(KitError::Control(error)) => {
+            let json = json!({
+                "data": null,
+                "error_code": error.error_code,
+                "error_message": error.error_message,
+                "error_descriptions": error.error_descriptions,
+            });
+            secrets.add_from_json(&json);
+            Err(envelope_failure(&method, path, error.status, &json))
+        }
+        Err(KitError::NotAnEnvelope {
+            status: Some(status),
+            ..
+        }) => Err(format!("{path}: HTTP {status} without a JSON envelope")),
+        Err(KitError::Transport { message, .. }) => Err(message),
+        Err(other) => Err(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target;
+
+    /// A control call made through the kit fails with the words a raw fixture call used: the
+    /// harness's messages did not change when its control calls moved onto the kit.
+    #[tokio::test]
+    async fn a_kit_call_fails_in_a_fixture_calls_words() {
+        let target = Target::embedded().await.expect("the sandbox starts");
+        let secrets = Secrets::default();
+        let key = vlens_sandbox::defaults::DEFAULT_API_KEY;
+        let unknown = uuid::Uuid::from_u128(7);
+        let path = format!("/__sandbox/requests/{unknown}/status");
+        let body = json!({ "status": 2 });
+        let raw = FixtureCall {
+            method: Method::POST,
+            path: &path,
+            query: &[],
+            api_key: key,
+            bearer: None,
+            headers: &[],
+            body: Some(&body),
+        }
+        .send(&target, &secrets)
+        .await
+        .expect_err("no such request");
+        let kit = control_kit(&target, key).expect("a kit");
+        let status = vlens_client::types::RequestStatus::APPROVED;
+        let typed = control_outcome(
+            Method::POST,
+            &path,
+            kit.set_status(unknown, status).await,
+            &secrets,
+        )
+        .expect_err("no such request");
+        assert_eq!(typed, raw);
+        assert!(raw.starts_with(&format!("POST {path}: HTTP 404, error_code 404: ")));
+
+        // And a success registers the reply's secrets as the raw call did.
+        let user = control_outcome(
+            Method::POST,
+            "/__sandbox/users",
+            kit.verified_user().await,
+            &secrets,
+        )
+        .expect("a user");
+        let token = user.access_token.expose_secret();
+        assert!(secrets.values().iter().any(|(value, _)| value == token));
     }
 }

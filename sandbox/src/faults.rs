@@ -15,9 +15,6 @@ pub const ANY_OPERATION: &str = "*";
 /// The statuses a fault may answer: the internal error and the gateway faults a client meets.
 pub const STATUSES: [u16; 4] = [500, 502, 503, 504];
 
-/// The status when the control call names none: the one clients are expected to retry.
-pub const DEFAULT_STATUS: u16 = 503;
-
 /// What a faulted request answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultReply {

@@ -12,7 +12,10 @@
 //! ```
 //!
 //! Every operation of `openapi/vlens.yaml` is served with the rules and decisions recorded
-//! there; the test helpers of `openapi/sandbox-control.yaml` live under `/__sandbox`.
+//! there; the test helpers of `openapi/sandbox-control.yaml` live under `/__sandbox`, with a
+//! client and types generated from that spec in [`control`]. [`kit::Kit`] makes the usual
+//! fixtures of an integration test through them (a verified user, an approved request of each
+//! product, a signing link, the last OTP, a moved clock, an isolated tenant).
 
 mod auth;
 pub mod catalogue;
@@ -21,14 +24,19 @@ pub mod control;
 pub mod defaults;
 mod error;
 mod faults;
+/// The control API's client and types, generated from `openapi/sandbox-control.yaml` by
+/// `cargo xtask codegen`; public through [`control`]. Do not edit; see the file's header.
+#[rustfmt::skip]
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+mod generated_control;
 mod geo;
 mod handlers;
 mod http;
 mod images;
 mod jwt;
+pub mod kit;
 mod otp;
 mod pdf;
-mod redact;
 mod security_hash;
 mod server;
 mod store;

@@ -17,6 +17,17 @@ pub enum Purpose {
     Activation,
 }
 
+impl From<Purpose> for crate::control::SentOtpPurpose {
+    fn from(purpose: Purpose) -> Self {
+        match purpose {
+            Purpose::RegisterPhone => Self::RegisterPhone,
+            Purpose::RegisterEmail => Self::RegisterEmail,
+            Purpose::Login => Self::Login,
+            Purpose::Activation => Self::Activation,
+        }
+    }
+}
+
 impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {

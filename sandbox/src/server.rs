@@ -70,6 +70,15 @@ impl RunningSandbox {
         self.local_addr
     }
 
+    /// The `Default` tenant's ApiKey (`SandboxConfig::api_key`), for the test kit.
+    pub(crate) fn default_api_key(&self) -> Option<String> {
+        self.store
+            .tenants()
+            .iter()
+            .find(|tenant| tenant.id == crate::defaults::DEFAULT_TENANT_ID)
+            .map(|tenant| tenant.api_key().to_owned())
+    }
+
     /// How many OTPs the sandbox holds across tenants (live, used, or expired within the
     /// grace period): tests use it to check that OTP traffic does not grow memory.
     pub fn otp_count(&self) -> usize {

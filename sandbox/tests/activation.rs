@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use vlens_client::types::{self, RequestStatus};
 use vlens_client::{KnownErrorCode, ResultExt};
+use vlens_sandbox::control::{CreateUserInput, SentOtpPurpose};
 use vlens_sandbox::defaults::{COMMERCIAL_LEASE_TYPE_ID, PERSONAL_LOAN_TYPE_ID};
 
 #[tokio::test]
@@ -20,7 +21,7 @@ async fn within_79_km_an_otp_is_sent_and_81_km_needs_revalidation() {
             .expect("79 km is within range");
         let outbox = sandbox.otp(KEY, &user.phone_number).await;
         assert_eq!(outbox.otp_request_id, sent.otp_request_id);
-        assert_eq!(outbox.purpose, "activation");
+        assert_eq!(outbox.purpose, SentOtpPurpose::Activation);
         assert_eq!(outbox.request_id, Some(request));
 
         let far = from_cairo(bearing, 81.0);
@@ -175,7 +176,9 @@ async fn a_login_from_a_new_place_moves_the_reference_point() {
     let user = sandbox
         .user_with(
             KEY,
-            serde_json::json!({ "password": "s3cret-pass", "imei": "phone-1" }),
+            CreateUserInput::new()
+                .password("s3cret-pass")
+                .imei("phone-1"),
         )
         .await;
     let client = sandbox.user_client(KEY, &user);
@@ -369,7 +372,7 @@ async fn an_otp_succeeds_once() {
 async fn an_otp_expires_after_300_seconds_of_tenant_clock() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let (user, client, request) = sandbox.approved_loan(key).await;
     let (sent_id, code) = sandbox
         .activation_otp(&client, key, &user.phone_number, request)
@@ -413,7 +416,7 @@ async fn five_wrong_codes_kill_the_otp_and_a_newer_otp_supersedes() {
                 .customer_sign_step_validate_otp(&validate_otp_input(
                     request,
                     first_id,
-                    &wrong_code(&code),
+                    wrong_code(&code),
                 ))
                 .await
                 .data(),
@@ -482,7 +485,7 @@ async fn otp_traffic_does_not_grow_memory() {
 async fn expired_otps_are_purged() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let (user, client, request) = sandbox.approved_loan(key).await;
     let (otp_id, code) = sandbox
         .activation_otp(&client, key, &user.phone_number, request)

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use vlens_client::types::{self, LoginInput};
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy};
+use vlens_sandbox::control::{CreateUserInput, SentOtpPurpose};
 use vlens_sandbox::defaults::{ADMIN_PASSWORD, ADMIN_USER_NAME};
 
 fn login_input(tenancy: &str, user: &str, password: &str) -> LoginInput {
@@ -50,7 +51,7 @@ async fn user_operations_need_a_user_token() {
         garbage.check_eligibility().await.data(),
         KnownErrorCode::Unauthorized,
     );
-    let admin = sandbox.admin_client(KEY, "Default").await;
+    let admin = sandbox.admin_client(KEY).await;
     assert_code(
         admin.check_eligibility().await.data(),
         KnownErrorCode::Forbidden,
@@ -82,7 +83,7 @@ async fn admin_operations_need_an_admin_token() {
             .data(),
         KnownErrorCode::Unauthorized,
     );
-    let admin = sandbox.admin_client(KEY, "Default").await;
+    let admin = sandbox.admin_client(KEY).await;
     let images = admin
         .get_user_digital_identity_images(&user.phone_number)
         .await
@@ -96,12 +97,12 @@ async fn admin_operations_need_an_admin_token() {
 async fn a_token_of_another_tenant_is_401() {
     let sandbox = TestSandbox::start().await;
     let user = sandbox.user(OTHER_KEY).await;
-    let crossed = sandbox.client_with_token(KEY, &user.access_token);
+    let crossed = sandbox.client_with_token(KEY, user.access_token.expose_secret());
     assert_code(
         crossed.check_eligibility().await.data(),
         KnownErrorCode::Unauthorized,
     );
-    let own = sandbox.client_with_token(OTHER_KEY, &user.access_token);
+    let own = sandbox.client_with_token(OTHER_KEY, user.access_token.expose_secret());
     own.check_eligibility()
         .await
         .data()
@@ -113,16 +114,20 @@ async fn a_token_of_another_tenant_is_401() {
 async fn tokens_expire_on_the_tenant_clock() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let user = sandbox.user(&tenant.api_key).await;
-    let client = sandbox.user_client(&tenant.api_key, &user);
+    let user = sandbox.user(tenant.api_key.expose_secret()).await;
+    let client = sandbox.user_client(tenant.api_key.expose_secret(), &user);
     // Token times are whole seconds: leave a margin below the 86,400 s lifetime.
-    sandbox.advance_clock(&tenant.api_key, 86_390).await;
+    sandbox
+        .advance_clock(tenant.api_key.expose_secret(), 86_390)
+        .await;
     client
         .check_eligibility()
         .await
         .data()
         .expect("still valid");
-    sandbox.advance_clock(&tenant.api_key, 10).await;
+    sandbox
+        .advance_clock(tenant.api_key.expose_secret(), 10)
+        .await;
     let error = api_error(client.check_eligibility().await.data());
     assert_eq!(error.status, 401);
     assert!(error.message.unwrap_or_default().contains("expired"));
@@ -223,7 +228,7 @@ async fn admin_refresh_tokens_rotate() {
     let user = sandbox.user(KEY).await;
     assert_code(
         client
-            .refresh_token(&refresh(&user.refresh_token))
+            .refresh_token(&refresh(user.refresh_token.expose_secret()))
             .await
             .data(),
         KnownErrorCode::InvalidRefreshToken,
@@ -241,14 +246,14 @@ async fn admin_refresh_tokens_rotate() {
 async fn user_refresh_tokens_rotate_and_expire() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let user = sandbox.user(key).await;
     let client = sandbox.client(key);
     let refresh = |token: &str| types::RefreshTokenInput {
         refresh_token: Some(token.into()),
     };
     let first = client
-        .digital_identity_refresh_token(&refresh(&user.refresh_token))
+        .digital_identity_refresh_token(&refresh(user.refresh_token.expose_secret()))
         .await
         .data()
         .expect("refresh");
@@ -260,7 +265,7 @@ async fn user_refresh_tokens_rotate_and_expire() {
         .expect("new access token works");
     assert_code(
         client
-            .digital_identity_refresh_token(&refresh(&user.refresh_token))
+            .digital_identity_refresh_token(&refresh(user.refresh_token.expose_secret()))
             .await
             .data(),
         KnownErrorCode::InvalidRefreshToken,
@@ -299,7 +304,9 @@ async fn a_new_device_needs_an_otp_first() {
     let user = sandbox
         .user_with(
             KEY,
-            serde_json::json!({ "password": "pass-1234", "imei": "old-phone" }),
+            CreateUserInput::new()
+                .password("pass-1234")
+                .imei("old-phone"),
         )
         .await;
     let client = sandbox.client(KEY);
@@ -342,16 +349,16 @@ async fn a_new_device_needs_an_otp_first() {
     assert!(first.phone_number_otp.is_none(), "the OTP is never echoed");
     let otp_id = first.phone_number_otp_request_id.expect("otp request id");
     let sent = sandbox.otp(KEY, &user.phone_number).await;
-    assert_eq!(sent.purpose, "login");
+    assert_eq!(sent.purpose, SentOtpPurpose::Login);
     assert_eq!(sent.otp_request_id, otp_id);
     let mut second = user_login(&user.phone_number, "new-phone", Some("pass-1234"));
     second.phone_number_otp_request_id = Some(otp_id);
-    second.phone_number_otp = Some(wrong_code(&sent.code).into());
+    second.phone_number_otp = Some(wrong_code(sent.code.expose_secret()).into());
     assert_code(
         client.digital_identity_login(&second).await.data(),
         KnownErrorCode::OtpInvalid,
     );
-    second.phone_number_otp = Some(sent.code.clone().into());
+    second.phone_number_otp = Some(sent.code.clone());
     let done = client
         .digital_identity_login(&second)
         .await
@@ -382,24 +389,16 @@ async fn a_new_device_needs_an_otp_first() {
 async fn a_reset_tenant_forgets_its_users() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let user = sandbox.user(&tenant.api_key).await;
-    let client = sandbox.user_client(&tenant.api_key, &user);
+    let user = sandbox.user(tenant.api_key.expose_secret()).await;
+    let client = sandbox.user_client(tenant.api_key.expose_secret(), &user);
     client.check_eligibility().await.data().expect("works");
-    let _: serde_json::Value = sandbox
-        .control(
-            reqwest::Method::POST,
-            "/__sandbox/reset",
-            &tenant.api_key,
-            None,
-        )
-        .await;
+    let kit = sandbox.kit(tenant.api_key.expose_secret());
+    kit.reset().await.expect("reset");
     assert_code(
         client.check_eligibility().await.data(),
         KnownErrorCode::Unauthorized,
     );
     // The admin stays.
-    sandbox
-        .admin_client(&tenant.api_key, &tenant.tenancy_name)
-        .await;
+    sandbox.admin_client(tenant.api_key.expose_secret()).await;
     sandbox.finish().await;
 }

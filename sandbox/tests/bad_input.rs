@@ -47,7 +47,7 @@ fn assert_names(body: &Value, field: &str) {
 async fn malformed_json_missing_and_mistyped_fields_are_400() {
     let sandbox = TestSandbox::start().await;
     let user = sandbox.user(KEY).await;
-    let token = user.access_token.as_str();
+    let token = user.access_token.expose_secret();
     let json = Some("application/json");
 
     let time = "2025-01-01T00:00:00Z";
@@ -93,7 +93,7 @@ async fn a_wrong_or_missing_content_type_is_415() {
         let (status, reply) = post_raw(
             &sandbox,
             OTP_PATH,
-            &user.access_token,
+            user.access_token.expose_secret(),
             content_type,
             body.clone(),
         )
@@ -104,7 +104,7 @@ async fn a_wrong_or_missing_content_type_is_415() {
     let (status, _) = post_raw(
         &sandbox,
         OTP_PATH,
-        &user.access_token,
+        user.access_token.expose_secret(),
         Some("application/json; charset=utf-8"),
         body,
     )
@@ -121,7 +121,7 @@ async fn a_body_over_4_mib_is_413() {
     let (status, body) = post_raw(
         &sandbox,
         "/api/DigitalIdentity/verify/id/front",
-        &user.access_token,
+        user.access_token.expose_secret(),
         Some("application/json"),
         huge,
     )
@@ -140,7 +140,7 @@ async fn invalid_path_and_query_parameters_are_400_naming_them() {
             .http()
             .get(sandbox.url(path))
             .header("ApiKey", KEY)
-            .bearer_auth(&user.access_token)
+            .bearer_auth(user.access_token.expose_secret())
             .send()
     };
     for (path, field) in [
@@ -178,7 +178,7 @@ async fn invalid_path_and_query_parameters_are_400_naming_them() {
     let (status, body) = post_raw(
         &sandbox,
         "/api/BusinessRequest/Create/loan",
-        &user.access_token,
+        user.access_token.expose_secret(),
         Some("application/json"),
         json!({"geoLocation": {"latitude": 30.0, "longitude": 31.2}, "requestFieldsValues": {}})
             .to_string(),
@@ -218,7 +218,7 @@ async fn unknown_routes_and_methods_answer_envelopes() {
 async fn control_inputs_are_checked_too() {
     let sandbox = TestSandbox::start().await;
     let (status, envelope) = sandbox
-        .control_raw::<Value>(
+        .control_raw(
             reqwest::Method::POST,
             "/__sandbox/clock",
             KEY,
@@ -226,9 +226,9 @@ async fn control_inputs_are_checked_too() {
         )
         .await;
     assert_eq!(status, 400);
-    assert_eq!(envelope.error_descriptions[0]["field"], "advanceSeconds");
+    assert_eq!(envelope["error_descriptions"][0]["field"], "advanceSeconds");
     let (status, envelope) = sandbox
-        .control_raw::<Value>(
+        .control_raw(
             reqwest::Method::POST,
             "/__sandbox/users",
             KEY,
@@ -236,9 +236,9 @@ async fn control_inputs_are_checked_too() {
         )
         .await;
     assert_eq!(status, 400);
-    assert_eq!(envelope.error_descriptions[0]["field"], "favourite");
+    assert_eq!(envelope["error_descriptions"][0]["field"], "favourite");
     let (status, _) = sandbox
-        .control_raw::<Value>(
+        .control_raw(
             reqwest::Method::GET,
             "/__sandbox/otp?phoneNumber=%2B201000000000",
             KEY,
@@ -247,11 +247,11 @@ async fn control_inputs_are_checked_too() {
         .await;
     assert_eq!(status, 404);
     let (status, _) = sandbox
-        .control_raw::<Value>(reqwest::Method::GET, "/__sandbox/health", "wrong", None)
+        .control_raw(reqwest::Method::GET, "/__sandbox/health", "wrong", None)
         .await;
     assert_eq!(status, 401);
     let (status, _) = sandbox
-        .control_raw::<Value>(
+        .control_raw(
             reqwest::Method::POST,
             "/__sandbox/requests/7f0e4c1a-1c1d-4b8e-9a55-1f1f1f1f1f1f/status",
             KEY,
@@ -269,15 +269,15 @@ async fn control_inputs_are_checked_too() {
 async fn control_time_fields_are_bounded_and_nothing_panics() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let post = |path: &'static str, body: Value| {
-        sandbox.control_raw::<Value>(reqwest::Method::POST, path, key, Some(body))
+        sandbox.control_raw(reqwest::Method::POST, path, key, Some(body))
     };
     for seconds in [10_000_000_000_000_i64, i64::MAX, 315_360_001] {
         let (status, envelope) =
             post("/__sandbox/clock", json!({ "advanceSeconds": seconds })).await;
         assert_eq!(status, 400, "{seconds}: {envelope:?}");
-        assert_eq!(envelope.error_descriptions[0]["field"], "advanceSeconds");
+        assert_eq!(envelope["error_descriptions"][0]["field"], "advanceSeconds");
     }
     // Nothing moved: a token minted now is still good, and the tenant answers.
     let (_, client, request) = sandbox.approved_loan(key).await;
@@ -294,7 +294,7 @@ async fn control_time_fields_are_bounded_and_nothing_panics() {
     }
     let (status, envelope) = post("/__sandbox/clock", json!({ "advanceSeconds": 1 })).await;
     assert_eq!(status, 400, "{envelope:?}");
-    assert_eq!(envelope.error_descriptions[0]["field"], "advanceSeconds");
+    assert_eq!(envelope["error_descriptions"][0]["field"], "advanceSeconds");
     let _ = sandbox.user(key).await;
 
     for seconds in [i64::MAX, 315_360_001] {
@@ -304,7 +304,10 @@ async fn control_time_fields_are_bounded_and_nothing_panics() {
         )
         .await;
         assert_eq!(status, 400, "{seconds}: {envelope:?}");
-        assert_eq!(envelope.error_descriptions[0]["field"], "expiresInSeconds");
+        assert_eq!(
+            envelope["error_descriptions"][0]["field"],
+            "expiresInSeconds"
+        );
     }
     let (status, envelope) = post(
         "/__sandbox/oauth/id-token",
@@ -334,7 +337,7 @@ async fn path_and_query_ids_must_be_canonical_uuids() {
             .http()
             .get(sandbox.url(&path))
             .header("ApiKey", KEY)
-            .bearer_auth(&user.access_token)
+            .bearer_auth(user.access_token.expose_secret())
             .send()
     };
     let by_id = |id: &str| format!("/api/BusinessRequest/GetBusinessRequestById/{id}");
@@ -349,7 +352,7 @@ async fn path_and_query_ids_must_be_canonical_uuids() {
     // The control API's and the hosted pages' path ids, and the query's, the same.
     for spelling in &spellings {
         let (status, envelope) = sandbox
-            .control_raw::<Value>(
+            .control_raw(
                 reqwest::Method::POST,
                 &format!("/__sandbox/requests/{spelling}/status"),
                 KEY,
@@ -398,8 +401,14 @@ async fn user_device_utc_time_must_be_rfc3339() {
         "-0001-01-01T00:00:00Z",
         "2025-01-15 10:30:00Z",
     ] {
-        let (status, reply) =
-            post_raw(&sandbox, OTP_PATH, &user.access_token, json, body(bad)).await;
+        let (status, reply) = post_raw(
+            &sandbox,
+            OTP_PATH,
+            user.access_token.expose_secret(),
+            json,
+            body(bad),
+        )
+        .await;
         assert_eq!(status, 400, "{bad}: {reply}");
         assert_names(&reply, "userDeviceUtcTime");
         assert!(
@@ -410,7 +419,7 @@ async fn user_device_utc_time_must_be_rfc3339() {
     let (status, reply) = post_raw(
         &sandbox,
         OTP_PATH,
-        &user.access_token,
+        user.access_token.expose_secret(),
         json,
         body("2025-01-15T10:30:00+02:00"),
     )

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use vlens_client::types::RequestStatus;
 use vlens_client::{KnownErrorCode, ResultExt};
+use vlens_sandbox::control::CreateUserInput;
 use vlens_sandbox::defaults::{
     COMMERCIAL_LEASE_TYPE_ID, DEVICE_INSTALMENT_TYPE_ID, PERSONAL_LOAN_TYPE_ID,
 };
@@ -68,7 +69,7 @@ async fn the_catalogue_lists_the_three_products_with_their_templates() {
 async fn eligibility_follows_verification_and_pending_requests() {
     let sandbox = TestSandbox::start().await;
     let unverified = sandbox
-        .user_with(KEY, serde_json::json!({ "verified": false }))
+        .user_with(KEY, CreateUserInput::new().verified(false))
         .await;
     let client = sandbox.user_client(KEY, &unverified);
     let flags = client.check_eligibility().await.data().expect("flags");
@@ -128,11 +129,13 @@ async fn eligibility_follows_verification_and_pending_requests() {
 async fn a_tenant_may_require_a_confirmed_email() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(true).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let unconfirmed = sandbox
         .user_with(
             key,
-            serde_json::json!({ "email": "a@example.com", "emailConfirmed": false }),
+            CreateUserInput::new()
+                .email("a@example.com")
+                .email_confirmed(false),
         )
         .await;
     let flags = sandbox
@@ -143,7 +146,7 @@ async fn a_tenant_may_require_a_confirmed_email() {
         .expect("flags");
     assert!(!flags.is_eligible && !flags.is_email_confirmed && flags.is_digital_identity_verified);
     let confirmed = sandbox
-        .user_with(key, serde_json::json!({ "email": "b@example.com" }))
+        .user_with(key, CreateUserInput::new().email("b@example.com"))
         .await;
     let flags = sandbox
         .user_client(key, &confirmed)
@@ -292,7 +295,7 @@ async fn current_list_and_ids_are_the_users_own_paged_newest_first() {
         .http()
         .get(sandbox.url("/api/BusinessRequest/CurrentList?MaxResultCount=0"))
         .header("ApiKey", KEY)
-        .bearer_auth(&user.access_token)
+        .bearer_auth(user.access_token.expose_secret())
         .send()
         .await
         .expect("answered");
@@ -334,7 +337,7 @@ async fn another_users_or_tenants_request_is_not_found_but_the_admin_sees_it() {
             .data(),
         KnownErrorCode::RequestNotFound,
     );
-    let admin = sandbox.admin_client(KEY, "Default").await;
+    let admin = sandbox.admin_client(KEY).await;
     let read = admin
         .get_business_request_by_id(&request)
         .await

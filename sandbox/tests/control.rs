@@ -3,20 +3,20 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
 use vlens_client::{ResultExt, types};
-use vlens_sandbox::control::{CreatedUser, Health, TenantInfo};
+use vlens_sandbox::control::{
+    CreateUserInput, CreatedUser, TenantInfo, types::HealthService, types::HealthStatus,
+};
 use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
+use vlens_sandbox::kit::KitError;
 
 #[tokio::test]
 async fn health_names_the_tenant() {
     let sandbox = TestSandbox::start().await;
     for (key, name) in [(KEY, "Default"), (OTHER_KEY, "Other")] {
-        let health: Health = sandbox
-            .control(reqwest::Method::GET, "/__sandbox/health", key, None)
-            .await;
-        assert_eq!(health.status, "ok");
-        assert_eq!(health.service, "vlens-sandbox");
+        let health = sandbox.kit(key).health().await.expect("health");
+        assert_eq!(health.status, HealthStatus::Ok);
+        assert_eq!(health.service, HealthService::VlensSandbox);
         assert_eq!(health.tenancy_name, name);
     }
     assert!(
@@ -30,9 +30,12 @@ async fn health_names_the_tenant() {
 async fn a_created_tenant_is_isolated() {
     let sandbox = TestSandbox::start().await;
     let tenant: TenantInfo = sandbox.tenant(false).await;
-    assert_ne!(tenant.api_key, KEY);
+    assert_ne!(tenant.api_key.expose_secret(), KEY);
     let user = sandbox
-        .user_with(&tenant.api_key, json!({ "phoneNumber": "+201011112222" }))
+        .user_with(
+            tenant.api_key.expose_secret(),
+            CreateUserInput::new().phone_number("+201011112222"),
+        )
         .await;
     let check = |key: &str| {
         let client = sandbox.client(key);
@@ -48,21 +51,21 @@ async fn a_created_tenant_is_isolated() {
                 .exists
         }
     };
-    assert!(check(&tenant.api_key).await);
+    assert!(check(tenant.api_key.expose_secret()).await);
     assert!(!check(KEY).await);
     // The same phone can be registered in another tenant.
     sandbox
-        .user_with(KEY, json!({ "phoneNumber": "+201011112222" }))
+        .user_with(KEY, CreateUserInput::new().phone_number("+201011112222"))
         .await;
-    let (status, _) = sandbox
-        .control_raw::<Value>(
-            reqwest::Method::POST,
-            "/__sandbox/users",
-            &tenant.api_key,
-            Some(json!({ "phoneNumber": "+201011112222" })),
-        )
+    let duplicate = CreateUserInput::new().phone_number("+201011112222");
+    let refused = sandbox
+        .kit(tenant.api_key.expose_secret())
+        .user(&duplicate)
         .await;
-    assert_eq!(status, 400, "a duplicate phone within a tenant is refused");
+    let Err(KitError::Control(error)) = refused else {
+        panic!("a duplicate phone within a tenant is refused, got {refused:?}");
+    };
+    assert_eq!((error.status, error.fields()), (400, vec!["phoneNumber"]));
     assert_eq!(user.phone_number, "+201011112222");
     sandbox.finish().await;
 }
@@ -76,16 +79,13 @@ async fn status_changes_approve_reject_and_countersign() {
         (2, "Approved"),
         (5, "Service Provider Signed"),
     ] {
-        let changed: Value = sandbox
-            .control(
-                reqwest::Method::POST,
-                &format!("/__sandbox/requests/{request}/status"),
-                KEY,
-                Some(json!({ "status": status })),
-            )
-            .await;
-        assert_eq!(changed["requeststatus"], status);
-        assert_eq!(changed["requestStatusName"], name);
+        let changed = sandbox
+            .kit(KEY)
+            .set_status(request, types::RequestStatus(status))
+            .await
+            .expect("the status changes");
+        assert_eq!((changed.id, changed.requeststatus), (request, status));
+        assert_eq!(changed.request_status_name, name);
         let read = client
             .get_business_request_by_id(&request)
             .await
@@ -94,25 +94,19 @@ async fn status_changes_approve_reject_and_countersign() {
         assert_eq!(read.requeststatus.0, status);
     }
     // Another tenant cannot change it.
-    let (code, _) = sandbox
-        .control_raw::<Value>(
-            reqwest::Method::POST,
-            &format!("/__sandbox/requests/{request}/status"),
-            OTHER_KEY,
-            Some(json!({ "status": 2 })),
-        )
+    let other = sandbox.kit(OTHER_KEY);
+    let refused = other
+        .set_status(request, types::RequestStatus::APPROVED)
         .await;
-    assert_eq!(code, 404);
-    let (code, envelope) = sandbox
-        .control_raw::<Value>(
-            reqwest::Method::POST,
-            &format!("/__sandbox/requests/{request}/status"),
-            KEY,
-            Some(json!({ "status": 9 })),
-        )
+    assert_eq!(refused.map_err(|e| e.status()).err(), Some(Some(404)));
+    let refused = sandbox
+        .kit(KEY)
+        .set_status(request, types::RequestStatus(9))
         .await;
-    assert_eq!(code, 400);
-    assert_eq!(envelope.error_descriptions[0]["field"], "status");
+    let Err(KitError::Control(error)) = refused else {
+        panic!("status 9 is refused, got {refused:?}");
+    };
+    assert_eq!((error.status, error.fields()), (400, vec!["status"]));
     sandbox.finish().await;
 }
 
@@ -128,7 +122,11 @@ async fn the_same_seed_gives_the_same_ids_and_codes() {
             .await
             .data()
             .expect("otp");
-        let code = sandbox.otp(KEY, &user.phone_number).await.code;
+        let code = sandbox
+            .otp(KEY, &user.phone_number)
+            .await
+            .code
+            .into_exposed();
         sandbox.finish().await;
         (user, code, request)
     }

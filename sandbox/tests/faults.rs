@@ -9,20 +9,19 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 use vlens_client::{Client, KnownErrorCode, ResultExt, RetryPolicy, types};
-use vlens_sandbox::control::InjectedFault;
+use vlens_sandbox::control::{InjectFaultInput, InjectedFault};
 
 const FAULTS: &str = "/__sandbox/faults";
 const ELIGIBILITY: &str = "/api/BusinessRequest/CheckEligibility";
 const CATALOGUE: &str = "/api/BusinessRequest/GetAllRequestTypes";
 
-async fn inject(sandbox: &TestSandbox, api_key: &str, body: Value) -> InjectedFault {
-    sandbox
-        .control(reqwest::Method::POST, FAULTS, api_key, Some(body))
-        .await
+async fn inject(sandbox: &TestSandbox, api_key: &str, fault: InjectFaultInput) -> InjectedFault {
+    let kit = sandbox.kit(api_key);
+    kit.inject_fault(&fault).await.expect("the fault is armed")
 }
 
 /// A sandbox with this fault armed in the Default tenant.
-async fn sandbox_with_fault(fault: Value) -> TestSandbox {
+async fn sandbox_with_fault(fault: InjectFaultInput) -> TestSandbox {
     let sandbox = TestSandbox::start().await;
     inject(&sandbox, KEY, fault).await;
     sandbox
@@ -68,12 +67,19 @@ async fn existence_status(client: &Client) -> u16 {
 async fn a_503_with_retry_after_hits_the_named_operation_only() {
     let sandbox = TestSandbox::start().await;
     let user = sandbox.user(KEY).await;
-    let recorded = inject(
-        &sandbox,
-        KEY,
-        json!({"operationId": "check-eligibility", "retryAfterSeconds": 7}),
-    )
-    .await;
+    // Sent as JSON without `status` and `count` (the typed body always has them): the
+    // server's defaults are under test.
+    let (status, envelope) = sandbox
+        .control_raw(
+            reqwest::Method::POST,
+            FAULTS,
+            KEY,
+            Some(json!({"operationId": "check-eligibility", "retryAfterSeconds": 7})),
+        )
+        .await;
+    assert_eq!(status, 200, "{envelope}");
+    let recorded: InjectedFault =
+        serde_json::from_value(envelope["data"].clone()).expect("a recorded fault");
     assert_eq!(
         recorded,
         InjectedFault {
@@ -87,7 +93,7 @@ async fn a_503_with_retry_after_hits_the_named_operation_only() {
     // Another operation of the same tenant is served as usual and leaves the fault armed.
     let client = sandbox.user_client(KEY, &user);
     assert_eq!(catalogue_status(&client).await, 200);
-    let reply = raw_get(&sandbox, ELIGIBILITY, &user.access_token).await;
+    let reply = raw_get(&sandbox, ELIGIBILITY, user.access_token.expose_secret()).await;
     assert_eq!(reply.status().as_u16(), 503);
     assert_eq!(
         reply
@@ -116,12 +122,14 @@ async fn a_503_with_retry_after_hits_the_named_operation_only() {
 #[tokio::test]
 async fn count_drains_exactly_then_the_normal_reply() {
     let sandbox = sandbox_with_fault(
-        json!({"operationId": "get-all-request-types", "status": 504, "count": 3}),
+        InjectFaultInput::new("get-all-request-types")
+            .status(504)
+            .count(3),
     )
     .await;
     let user = sandbox.user(KEY).await;
     for _ in 0..3 {
-        let reply = raw_get(&sandbox, CATALOGUE, &user.access_token).await;
+        let reply = raw_get(&sandbox, CATALOGUE, user.access_token.expose_secret()).await;
         assert_eq!(reply.status().as_u16(), 504);
         assert!(
             reply.headers().get("retry-after").is_none(),
@@ -136,7 +144,7 @@ async fn count_drains_exactly_then_the_normal_reply() {
 
 #[tokio::test]
 async fn any_operation_is_hit_by_a_star_fault() {
-    let sandbox = sandbox_with_fault(json!({"operationId": "*", "status": 502, "count": 2})).await;
+    let sandbox = sandbox_with_fault(InjectFaultInput::new("*").status(502).count(2)).await;
     let user = sandbox.user(KEY).await;
     let client = sandbox.user_client(KEY, &user);
     assert_eq!(catalogue_status(&client).await, 502);
@@ -144,16 +152,17 @@ async fn any_operation_is_hit_by_a_star_fault() {
     assert_eq!(catalogue_status(&client).await, 200);
     assert_eq!(existence_status(&client).await, 200);
     // The control API itself is never faulted.
-    let _: Value = sandbox
-        .control(reqwest::Method::GET, "/__sandbox/health", KEY, None)
-        .await;
+    sandbox
+        .kit(KEY)
+        .health()
+        .await
+        .expect("the control API answers");
     sandbox.finish().await;
 }
 
 #[tokio::test]
 async fn the_fault_comes_before_the_token_and_body_checks() {
-    let sandbox =
-        sandbox_with_fault(json!({"operationId": "create-business-request", "count": 1})).await;
+    let sandbox = sandbox_with_fault(InjectFaultInput::new("create-business-request")).await;
     // No bearer token and no body: without the fault this is a 401.
     let post = || {
         sandbox
@@ -169,10 +178,9 @@ async fn the_fault_comes_before_the_token_and_body_checks() {
 
 #[tokio::test]
 async fn a_500_comes_from_the_panic_guard_and_the_server_keeps_serving() {
-    let sandbox = sandbox_with_fault(
-        json!({"operationId": "get-current-business-request-list", "status": 500}),
-    )
-    .await;
+    let sandbox =
+        sandbox_with_fault(InjectFaultInput::new("get-current-business-request-list").status(500))
+            .await;
     let user = sandbox.user(KEY).await;
     let client = sandbox.user_client(KEY, &user);
     let result = client
@@ -202,7 +210,7 @@ async fn concurrent_requests_consume_exactly_count_faults() {
     const REQUESTS: usize = 20;
     const COUNT: usize = 5;
     let sandbox = sandbox_with_fault(
-        json!({"operationId": "check-existence-of-email-or-phone", "count": COUNT}),
+        InjectFaultInput::new("check-existence-of-email-or-phone").count(COUNT as i32),
     )
     .await;
     let client = Arc::new(sandbox.client(KEY));
@@ -223,7 +231,7 @@ async fn another_tenant_is_unaffected_and_reset_forgets_faults() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
     let mut clients = Vec::new();
-    for key in [KEY, OTHER_KEY, tenant.api_key.as_str()] {
+    for key in [KEY, OTHER_KEY, tenant.api_key.expose_secret()] {
         let user = sandbox.user(key).await;
         clients.push(sandbox.user_client(key, &user));
     }
@@ -232,23 +240,17 @@ async fn another_tenant_is_unaffected_and_reset_forgets_faults() {
     };
     inject(
         &sandbox,
-        &tenant.api_key,
-        json!({"operationId": "*", "count": 10}),
+        tenant.api_key.expose_secret(),
+        InjectFaultInput::new("*").count(10),
     )
     .await;
     assert_eq!(catalogue_status(default).await, 200);
     assert_eq!(catalogue_status(other).await, 200);
     assert_eq!(catalogue_status(isolated).await, 503);
-    let _: Value = sandbox
-        .control(
-            reqwest::Method::POST,
-            "/__sandbox/reset",
-            &tenant.api_key,
-            None,
-        )
-        .await;
+    let kit = sandbox.kit(tenant.api_key.expose_secret());
+    kit.reset().await.expect("reset");
     assert_eq!(
-        existence_status(&sandbox.client(&tenant.api_key)).await,
+        existence_status(&sandbox.client(tenant.api_key.expose_secret())).await,
         200
     );
     // The user was forgotten too: the call gets past the fault layer to the token check.
@@ -278,30 +280,29 @@ async fn bad_input_is_400_naming_the_field() {
     ];
     for (body, field) in cases {
         let (status, envelope) = sandbox
-            .control_raw::<Value>(reqwest::Method::POST, FAULTS, KEY, Some(body.clone()))
+            .control_raw(reqwest::Method::POST, FAULTS, KEY, Some(body.clone()))
             .await;
         assert_eq!(status, 400, "{body}");
-        assert_eq!(envelope.error_descriptions[0]["field"], field, "{body}");
-        let message = envelope.error_message.unwrap_or_default();
+        assert_eq!(envelope["error_descriptions"][0]["field"], field, "{body}");
+        let message = envelope["error_message"].as_str().unwrap_or_default();
         assert!(message.contains(&format!("`{field}`")), "{body}: {message}");
     }
     // Every field at fault is listed.
     let (_, envelope) = sandbox
-        .control_raw::<Value>(
+        .control_raw(
             reqwest::Method::POST,
             FAULTS,
             KEY,
             Some(json!({"operationId": "nope", "status": 200, "count": 0})),
         )
         .await;
-    let fields: Vec<&str> = envelope
-        .error_descriptions
+    let fields: Vec<&str> = envelope["error_descriptions"]
         .as_array()
         .map(|items| items.iter().filter_map(|i| i["field"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(fields, ["operationId", "status", "count"]);
     let (status, _) = sandbox
-        .control_raw::<Value>(
+        .control_raw(
             reqwest::Method::POST,
             FAULTS,
             "wrong",
@@ -328,14 +329,16 @@ fn retrying_client(sandbox: &TestSandbox) -> Client {
 #[tokio::test]
 async fn the_client_retries_a_get_through_two_503s() {
     let sandbox = sandbox_with_fault(
-        json!({"operationId": "get-all-request-types", "count": 2, "retryAfterSeconds": 0}),
+        InjectFaultInput::new("get-all-request-types")
+            .count(2)
+            .retry_after_seconds(0),
     )
     .await;
     let user = sandbox.user(KEY).await;
     let before = sandbox.checked_replies();
     let client = retrying_client(&sandbox);
     client
-        .set_bearer_token(&user.access_token)
+        .set_bearer_token(user.access_token.expose_secret())
         .expect("a header value");
     let types = client
         .get_all_request_types()
@@ -354,8 +357,7 @@ async fn the_client_retries_a_get_through_two_503s() {
 #[tokio::test]
 async fn the_client_does_not_retry_a_post() {
     let sandbox =
-        sandbox_with_fault(json!({"operationId": "check-existence-of-email-or-phone", "count": 1}))
-            .await;
+        sandbox_with_fault(InjectFaultInput::new("check-existence-of-email-or-phone")).await;
     let client = retrying_client(&sandbox);
     let before = sandbox.checked_replies();
     assert_eq!(existence_status(&client).await, 503);

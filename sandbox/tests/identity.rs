@@ -6,10 +6,11 @@ mod common;
 use common::*;
 use vlens_client::types::{self};
 use vlens_client::{Client, KnownErrorCode, ResultExt};
+use vlens_sandbox::control::CreateUserInput;
 
 async fn unverified(sandbox: &TestSandbox) -> Client {
     let user = sandbox
-        .user_with(KEY, serde_json::json!({ "verified": false }))
+        .user_with(KEY, CreateUserInput::new().verified(false))
         .await;
     sandbox.user_client(KEY, &user)
 }
@@ -172,7 +173,7 @@ async fn transactions_belong_to_their_owner() {
         KnownErrorCode::TransactionNotFound,
     );
     let foreign = sandbox
-        .user_with(OTHER_KEY, serde_json::json!({ "verified": false }))
+        .user_with(OTHER_KEY, CreateUserInput::new().verified(false))
         .await;
     assert_code(
         sandbox
@@ -203,7 +204,7 @@ async fn an_api_key_only_transaction_is_linked_after_login() {
         .data()
         .expect("back");
     let user = sandbox
-        .user_with(KEY, serde_json::json!({ "verified": false }))
+        .user_with(KEY, CreateUserInput::new().verified(false))
         .await;
     let client = sandbox.user_client(KEY, &user);
     let link = |id| types::LinkTransactionInput {
@@ -245,7 +246,7 @@ async fn an_api_key_only_transaction_is_linked_after_login() {
             .is_eligible
     );
     let second = sandbox
-        .user_with(KEY, serde_json::json!({ "verified": false }))
+        .user_with(KEY, CreateUserInput::new().verified(false))
         .await;
     assert_code(
         sandbox
@@ -264,13 +265,15 @@ async fn the_admin_lists_and_downloads_the_images() {
     let user = sandbox
         .user_with(
             KEY,
-            serde_json::json!({ "verified": false, "email": "kyc@example.com" }),
+            CreateUserInput::new()
+                .verified(false)
+                .email("kyc@example.com"),
         )
         .await;
     let client = sandbox.user_client(KEY, &user);
     // Front jpeg(1), back png(2), faces png(3..=5).
     let tx = verify_identity(&client).await;
-    let admin = sandbox.admin_client(KEY, "Default").await;
+    let admin = sandbox.admin_client(KEY).await;
     let images = admin
         .get_user_digital_identity_images("kyc@example.com")
         .await

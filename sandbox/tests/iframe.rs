@@ -111,7 +111,7 @@ async fn invitations_need_an_admin_and_valid_prefilled_values() {
             .data(),
         KnownErrorCode::Forbidden,
     );
-    let admin = sandbox.admin_client(KEY, "Default").await;
+    let admin = sandbox.admin_client(KEY).await;
     assert_jwt(
         &admin
             .create_invitation(&invitation(ok_values))

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use common::*;
-use serde_json::json;
 use vlens_client::{KnownErrorCode, ResultExt};
+use vlens_sandbox::control::{CreateUserInput, InjectFaultInput};
 use vlens_sandbox::defaults::PERSONAL_LOAN_TYPE_ID;
 
 /// A tracing writer into a shared buffer.
@@ -42,7 +42,7 @@ async fn logs_carry_no_secrets() {
 
     let sandbox = TestSandbox::start().await;
     let user = sandbox
-        .user_with(KEY, json!({ "password": "pw-SECRET-123" }))
+        .user_with(KEY, CreateUserInput::new().password("pw-SECRET-123"))
         .await;
     let client = sandbox.user_client(KEY, &user);
     let request = create_request(&client, PERSONAL_LOAN_TYPE_ID).await;
@@ -57,7 +57,7 @@ async fn logs_carry_no_secrets() {
             .customer_sign_step_validate_otp(&validate_otp_input(
                 request,
                 sent.otp_request_id,
-                &wrong_code(&otp.code),
+                wrong_code(otp.code.expose_secret()),
             ))
             .await
             .data(),
@@ -67,14 +67,9 @@ async fn logs_carry_no_secrets() {
     let hash = url.rsplit('=').next().unwrap_or_default().to_string();
     sandbox.http().get(&url).send().await.expect("page");
     // A 500 (injected: it goes through the panic guard) is logged by the guard.
-    let _: serde_json::Value = sandbox
-        .control(
-            reqwest::Method::POST,
-            "/__sandbox/faults",
-            KEY,
-            Some(json!({ "operationId": "check-eligibility", "status": 500 })),
-        )
-        .await;
+    let fault = InjectFaultInput::new("check-eligibility").status(500);
+    let kit = sandbox.kit(KEY);
+    kit.inject_fault(&fault).await.expect("armed");
     assert_code(
         client.check_eligibility().await.data(),
         KnownErrorCode::InternalError,
@@ -94,10 +89,10 @@ async fn logs_carry_no_secrets() {
     );
     for secret in [
         KEY,
-        user.access_token.as_str(),
-        user.refresh_token.as_str(),
+        user.access_token.expose_secret(),
+        user.refresh_token.expose_secret(),
         "pw-SECRET-123",
-        otp.code.as_str(),
+        otp.code.expose_secret(),
         hash.as_str(),
     ] {
         assert!(!logs.contains(secret), "a secret leaked into the logs");

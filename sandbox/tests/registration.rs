@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use vlens_client::types::{self, OAuthTokenInputProvider};
 use vlens_client::{KnownErrorCode, ResultExt};
+use vlens_sandbox::control::{CreateUserInput, MintIdTokenInputProvider, SentOtpPurpose};
 
 fn send_phone(phone: &str) -> types::VerifyPhoneInput {
     types::VerifyPhoneInput {
@@ -45,7 +46,7 @@ async fn sent_phone_otp(
         .expect("sent");
     (
         sent.phone_number_otp_request_id,
-        sandbox.otp(KEY, phone).await.code,
+        sandbox.otp(KEY, phone).await.code.into_exposed(),
     )
 }
 
@@ -76,8 +77,8 @@ async fn phone_otp_then_register_then_duplicates_are_refused() {
     let otp_id = sent.phone_number_otp_request_id.expect("request id");
     let outbox = sandbox.otp(KEY, phone).await;
     assert_eq!(outbox.otp_request_id, otp_id);
-    assert_eq!(outbox.purpose, "register-phone");
-    assert_eq!(outbox.code.len(), 6);
+    assert_eq!(outbox.purpose, SentOtpPurpose::RegisterPhone);
+    assert_eq!(outbox.code.expose_secret().len(), 6);
 
     // Register before the phone is proven.
     assert_code(
@@ -92,13 +93,13 @@ async fn phone_otp_then_register_then_duplicates_are_refused() {
     };
     assert_code(
         client
-            .register_step_verify_phone(&validate(&wrong_code(&outbox.code)))
+            .register_step_verify_phone(&validate(&wrong_code(outbox.code.expose_secret())))
             .await
             .data(),
         KnownErrorCode::OtpInvalid,
     );
     let validated = client
-        .register_step_verify_phone(&validate(&outbox.code))
+        .register_step_verify_phone(&validate(outbox.code.expose_secret()))
         .await
         .data()
         .expect("validated");
@@ -195,19 +196,13 @@ async fn email_otp_confirms_the_email_and_duplicates_are_refused() {
         .data()
         .expect("sent");
     let email_otp_id = sent.email_otp_request_id.expect("id");
-    let outbox: vlens_sandbox::control::SentOtp = sandbox
-        .control(
-            reqwest::Method::GET,
-            &format!("/__sandbox/otp?email={email}"),
-            KEY,
-            None,
-        )
-        .await;
-    assert_eq!(outbox.purpose, "register-email");
+    let kit = sandbox.kit(KEY);
+    let outbox = kit.last_email_otp(email).await.expect("an email OTP");
+    assert_eq!(outbox.purpose, SentOtpPurpose::RegisterEmail);
     client
         .register_step_verify_email(&types::VerifyEmailInput {
             email: email.to_string(),
-            email_otp: Some(outbox.code.into()),
+            email_otp: Some(outbox.code),
             email_otp_request_id: Some(email_otp_id),
         })
         .await
@@ -245,20 +240,20 @@ async fn email_otp_confirms_the_email_and_duplicates_are_refused() {
 async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
     let sandbox = TestSandbox::start().await;
     let client = sandbox.client(KEY);
-    let minted: vlens_sandbox::control::IdToken = sandbox
-        .control(
-            reqwest::Method::POST,
-            "/__sandbox/oauth/id-token",
-            KEY,
-            Some(serde_json::json!({ "provider": "Google", "email": "g@example.com" })),
-        )
-        .await;
+    let minted = sandbox
+        .kit(KEY)
+        .id_token(MintIdTokenInputProvider::Google, "g@example.com")
+        .await
+        .expect("minted");
     let input = |provider, token: &str| types::OAuthTokenInput {
         id_token: token.into(),
         provider,
     };
     let wrong_provider = client
-        .verify_o_auth_token(&input(OAuthTokenInputProvider::Microsoft, &minted.id_token))
+        .verify_o_auth_token(&input(
+            OAuthTokenInputProvider::Microsoft,
+            minted.expose_secret(),
+        ))
         .await
         .data()
         .expect("answered");
@@ -275,17 +270,17 @@ async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
         .expect("answered");
     assert!(!garbage.is_verified);
     // A token minted for another tenant does not verify here.
-    let foreign: vlens_sandbox::control::IdToken = sandbox
-        .control(
-            reqwest::Method::POST,
-            "/__sandbox/oauth/id-token",
-            OTHER_KEY,
-            Some(serde_json::json!({ "provider": "Google", "email": "g@example.com" })),
-        )
-        .await;
+    let foreign = sandbox
+        .kit(OTHER_KEY)
+        .id_token(MintIdTokenInputProvider::Google, "g@example.com")
+        .await
+        .expect("minted");
     assert!(
         !client
-            .verify_o_auth_token(&input(OAuthTokenInputProvider::Google, &foreign.id_token))
+            .verify_o_auth_token(&input(
+                OAuthTokenInputProvider::Google,
+                foreign.expose_secret()
+            ))
             .await
             .data()
             .expect("answered")
@@ -294,7 +289,7 @@ async fn oauth_id_tokens_minted_by_the_sandbox_verify() {
     let verified = client
         .register_step_verify_o_auth_token(&input(
             OAuthTokenInputProvider::Google,
-            &minted.id_token,
+            minted.expose_secret(),
         ))
         .await
         .data()
@@ -360,15 +355,15 @@ async fn a_register_failing_on_the_email_leaves_the_phone_otp_usable() {
     let sandbox = TestSandbox::start().await;
     let client = sandbox.client(KEY);
     let _taken = sandbox
-        .user_with(KEY, serde_json::json!({ "email": "taken@example.com" }))
+        .user_with(KEY, CreateUserInput::new().email("taken@example.com"))
         .await;
-    let mint = |email: &str| {
-        sandbox.control::<vlens_sandbox::control::IdToken>(
-            reqwest::Method::POST,
-            "/__sandbox/oauth/id-token",
-            KEY,
-            Some(serde_json::json!({ "provider": "Google", "email": email })),
-        )
+    let kit = sandbox.kit(KEY);
+    let mint = |email: &'static str| {
+        let kit = kit.clone();
+        async move {
+            let minted = kit.id_token(MintIdTokenInputProvider::Google, email).await;
+            minted.expect("minted").into_exposed()
+        }
     };
     let verify = |token: String| {
         let client = client.clone();
@@ -388,8 +383,7 @@ async fn a_register_failing_on_the_email_leaves_the_phone_otp_usable() {
     // The code sent along; the OAuth email already has an account.
     let phone = "+201055577777";
     let mut input = register_with_phone_otp(&sandbox, &client, phone).await;
-    input.o_auth_token_verification_request_id =
-        verify(mint("taken@example.com").await.id_token).await;
+    input.o_auth_token_verification_request_id = verify(mint("taken@example.com").await).await;
     assert_code(
         client.register(&input).await.data(),
         KnownErrorCode::EmailAlreadyRegistered,
@@ -409,8 +403,7 @@ async fn a_register_failing_on_the_email_leaves_the_phone_otp_usable() {
     );
     // Corrected: the same phone OTP and code register.
     input.email_otp_request_id = None;
-    input.o_auth_token_verification_request_id =
-        verify(mint("fresh@example.com").await.id_token).await;
+    input.o_auth_token_verification_request_id = verify(mint("fresh@example.com").await).await;
     let registered = client.register(&input).await.data().expect("registered");
     assert_eq!(
         registered.user.email_address.as_deref(),
@@ -432,8 +425,7 @@ async fn a_register_failing_on_the_email_leaves_the_phone_otp_usable() {
         .expect("validated");
     let mut input = register_input(phone);
     input.phone_number_otp_request_id = otp_id;
-    input.o_auth_token_verification_request_id =
-        verify(mint("taken@example.com").await.id_token).await;
+    input.o_auth_token_verification_request_id = verify(mint("taken@example.com").await).await;
     assert_code(
         client.register(&input).await.data(),
         KnownErrorCode::EmailAlreadyRegistered,

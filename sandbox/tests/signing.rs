@@ -110,7 +110,7 @@ async fn a_wrong_or_foreign_hash_is_refused() {
         KnownErrorCode::RequestNotFound,
     );
     sandbox
-        .admin_client(KEY, "Default")
+        .admin_client(KEY)
         .await
         .view_contract_pdf(&request, &hash)
         .await
@@ -140,7 +140,7 @@ async fn a_wrong_or_foreign_hash_is_refused() {
 async fn links_expire_after_15_minutes() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let (_user, client, request) = sandbox.approved_loan(key).await;
     let url = signing_link(&client, request).await;
     let (_, hash) = parse_link(&url, sandbox.base_url());
@@ -168,7 +168,7 @@ async fn links_point_at_the_bound_address_whatever_the_host_header_says() {
     let (user, _client, request) = sandbox.approved_loan(KEY).await;
     let port = sandbox.running().local_addr().port();
     let localhost = Client::builder(format!("http://localhost:{port}"), KEY)
-        .bearer_token(&user.access_token)
+        .bearer_token(user.access_token.expose_secret())
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("client");
@@ -182,7 +182,7 @@ async fn links_point_at_the_bound_address_whatever_the_host_header_says() {
         .post(sandbox.url("/api/BusinessRequest/GenerateSignContractLink"))
         .header("ApiKey", KEY)
         .header("Host", "evil.example")
-        .bearer_auth(&user.access_token)
+        .bearer_auth(user.access_token.expose_secret())
         .json(&sign_input(Some(request), None))
         .send()
         .await
@@ -248,7 +248,7 @@ async fn links_follow_the_host_header_only_when_asked() {
     let (user, _client, request) = sandbox.approved_loan(KEY).await;
     let port = sandbox.running().local_addr().port();
     let localhost = Client::builder(format!("http://localhost:{port}"), KEY)
-        .bearer_token(&user.access_token)
+        .bearer_token(user.access_token.expose_secret())
         .retry_policy(RetryPolicy::none())
         .build()
         .expect("client");

@@ -155,3 +155,81 @@ fn item_mut<T>(value: &mut ReferenceOr<T>) -> Option<&mut T> {
         ReferenceOr::Reference { .. } => None,
     }
 }
+
+/// Removes every operation `keep` refuses, and the paths left with none.
+pub fn keep_operations(spec: &mut OpenAPI, keep: impl Fn(&openapiv3::Operation) -> bool) {
+    for item in spec.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for slot in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ] {
+            if slot.as_ref().is_some_and(|operation| !keep(operation)) {
+                *slot = None;
+            }
+        }
+    }
+    spec.paths.paths.retain(|_, item| {
+        item.as_item()
+            .is_none_or(|item| item.iter().next().is_some())
+    });
+}
+
+/// Makes every integer of the component schemas a plain integer: `minimum`, `maximum` and
+/// `enum` are dropped (`format` and `default` stay), so typify generates `i32`/`i64` where it
+/// would make `NonZeroU32` of `minimum: 1` and a validating newtype of an integer `enum`.
+///
+/// Used for the control spec, whose server checks those bounds itself: serde stops at the first
+/// field it cannot read, while the sandbox names every field at fault in one 400. Callers write
+/// `count(3)`, not `NonZeroU32::new(3)`, and an out-of-range value still gets the server's 400.
+pub fn plain_integers(spec: &mut OpenAPI) {
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    for schema in components.schemas.values_mut() {
+        if let ReferenceOr::Item(schema) = schema {
+            plain_integers_in(schema);
+        }
+    }
+}
+
+fn plain_integers_in(schema: &mut openapiv3::Schema) {
+    use openapiv3::{SchemaKind, Type};
+
+    let children: Vec<&mut openapiv3::Schema> = match &mut schema.schema_kind {
+        SchemaKind::Type(Type::Integer(integer)) => {
+            integer.minimum = None;
+            integer.maximum = None;
+            integer.exclusive_minimum = false;
+            integer.exclusive_maximum = false;
+            integer.enumeration.clear();
+            Vec::new()
+        }
+        SchemaKind::Type(Type::Object(object)) => object
+            .properties
+            .values_mut()
+            .filter_map(|p| item_mut(p).map(|p| p.as_mut()))
+            .collect(),
+        SchemaKind::Type(Type::Array(array)) => array
+            .items
+            .as_mut()
+            .and_then(|items| item_mut(items).map(|i| i.as_mut()))
+            .into_iter()
+            .collect(),
+        SchemaKind::AllOf { all_of: list }
+        | SchemaKind::OneOf { one_of: list }
+        | SchemaKind::AnyOf { any_of: list } => list.iter_mut().filter_map(item_mut).collect(),
+        _ => Vec::new(),
+    };
+    for child in children {
+        plain_integers_in(child);
+    }
+}

@@ -25,6 +25,26 @@ const TYPES_MODULE: &str = "types";
 
 /// The tokens of generated_builders.rs, or the problems found.
 pub fn tokens(spec: &ApiSpec, client: &syn::File) -> Result<TokenStream, Vec<String>> {
+    // typify's functions for defaults other than the type's own are private to the `types`
+    // module, which this separate file cannot call; the Vlens spec has no such default.
+    let impls = impls(spec, client, None)?;
+    Ok(quote! {
+        #[allow(unused_imports)]
+        use crate::generated::types::*;
+
+        #(#impls)*
+    })
+}
+
+/// The constructor and setters of every request body and every struct inside one, in name
+/// order. `Some(defaults)` says where typify's default functions are reached from the place
+/// the impls go (`self::defaults` inside the `types` module); with `None`, a field with a default
+/// other than its type's own is a problem.
+pub fn impls(
+    spec: &ApiSpec,
+    client: &syn::File,
+    defaults: Option<&TokenStream>,
+) -> Result<Vec<TokenStream>, Vec<String>> {
     let structs = type_structs(client);
     let mut problems = Vec::new();
     let mut pending: Vec<String> = request_schemas(spec);
@@ -59,17 +79,19 @@ pub fn tokens(spec: &ApiSpec, client: &syn::File) -> Result<TokenStream, Vec<Str
         }
     }
 
-    let impls: Vec<TokenStream> = chosen
-        .iter()
-        .filter_map(|name| structs.get(name))
-        .filter_map(|item| constructor_and_setters(item))
-        .collect();
-    Ok(quote! {
-        #[allow(unused_imports)]
-        use crate::generated::types::*;
-
-        #(#impls)*
-    })
+    let mut impls = Vec::new();
+    for item in chosen.iter().filter_map(|name| structs.get(name)) {
+        match constructor_and_setters(item, defaults) {
+            Ok(Some(tokens)) => impls.push(tokens),
+            Ok(None) => {}
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if problems.is_empty() {
+        Ok(impls)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The component schemas named by request bodies (which `spec::check` has made sure are
@@ -127,6 +149,20 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// The function serde fills the field with when absent (`#[serde(default = "path")]`): typify
+/// writes one for a spec `default` that is not the type's own (`true`, `"Sandbox"`, `503`).
+fn serde_default_function(attrs: &[Attribute]) -> Option<String> {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("serde"))
+        .find_map(|attr| {
+            let text = attr.to_token_stream().to_string();
+            let start = text.find("default = \"")? + "default = \"".len();
+            let length = text[start..].find('"')?;
+            Some(text[start..start + length].to_string())
+        })
+}
+
 /// Whether serde fills the field when absent (`#[serde(default)]`), which makes it optional.
 fn has_serde_default(attrs: &[Attribute]) -> bool {
     attrs.iter().any(|attr| {
@@ -146,16 +182,21 @@ fn doc_attrs(attrs: &[Attribute]) -> Vec<&Attribute> {
         .collect()
 }
 
-fn constructor_and_setters(item: &ItemStruct) -> Option<TokenStream> {
+fn constructor_and_setters(
+    item: &ItemStruct,
+    defaults: Option<&TokenStream>,
+) -> Result<Option<TokenStream>, String> {
     let Fields::Named(fields) = &item.fields else {
-        return None;
+        return Ok(None);
     };
     let name = &item.ident;
     let mut params = Vec::new();
     let mut inits = Vec::new();
     let mut setters = Vec::new();
     for field in &fields.named {
-        let ident = field.ident.as_ref()?;
+        let Some(ident) = field.ident.as_ref() else {
+            return Ok(None);
+        };
         let ty = &field.ty;
         let mut docs: Vec<TokenStream> = doc_attrs(&field.attrs)
             .into_iter()
@@ -175,7 +216,23 @@ fn constructor_and_setters(item: &ItemStruct) -> Option<TokenStream> {
                 }
             });
         } else if has_serde_default(&field.attrs) {
-            inits.push(quote!(#ident: Default::default()));
+            let init = match (serde_default_function(&field.attrs), defaults) {
+                (None, _) => quote!(Default::default()),
+                (Some(function), Some(prefix)) => {
+                    let function = function.strip_prefix("defaults::").unwrap_or(&function);
+                    let path: syn::Expr = syn::parse_str(function).map_err(|e| {
+                        format!("`{name}.{ident}`: default function `{function}`: {e}")
+                    })?;
+                    quote!(#prefix::#path())
+                }
+                (Some(function), None) => {
+                    return Err(format!(
+                        "`{name}.{ident}` defaults to `{function}()`, which the builders file \
+                         cannot call (typify keeps it private to `types`)"
+                    ));
+                }
+            };
+            inits.push(quote!(#ident: #init));
             setters.push(quote! {
                 #(#docs)*
                 pub fn #ident(mut self, value: impl Into<#ty>) -> Self {
@@ -192,7 +249,7 @@ fn constructor_and_setters(item: &ItemStruct) -> Option<TokenStream> {
         "A `{name}` from its required fields; the optional ones start as `None` and are set with \
          the methods named after them."
     );
-    Some(quote! {
+    Ok(Some(quote! {
         impl #name {
             #[doc = #new_doc]
             pub fn new(#(#params),*) -> Self {
@@ -200,5 +257,5 @@ fn constructor_and_setters(item: &ItemStruct) -> Option<TokenStream> {
             }
             #(#setters)*
         }
-    })
+    }))
 }

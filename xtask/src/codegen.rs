@@ -1,7 +1,9 @@
 //! Writing the generated files, or (`--check`) comparing them with what the spec produces.
 
-use crate::workspace::{GENERATED_BUILDERS, GENERATED_CLIENT, GENERATED_SPEC_META, Layout, SPEC};
-use crate::{Error, adjust, builders, constructors, generate, meta, spec};
+use crate::workspace::{
+    GENERATED_BUILDERS, GENERATED_CLIENT, GENERATED_CONTROL, GENERATED_SPEC_META, Layout, SPEC,
+};
+use crate::{Error, adjust, builders, constructors, control, generate, meta, spec};
 
 /// What `run` does with the generated text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,10 +64,12 @@ pub fn render(layout: &Layout) -> Result<Vec<(&'static str, String)>, Error> {
         "constructors and setters for request bodies",
         builder_tokens,
     )?;
+    let control = control::render(layout)?;
     Ok(vec![
         (GENERATED_CLIENT, client),
         (GENERATED_SPEC_META, meta),
         (GENERATED_BUILDERS, builders),
+        (GENERATED_CONTROL, control),
     ])
 }
 

@@ -17,17 +17,22 @@
 //! 5. [`meta`] renders what the spec says beyond types and methods;
 //! 6. [`builders`] renders a constructor with the required fields and a setter per optional
 //!    field for every request body, so that no caller writes `field: None`;
-//! 7. [`codegen`] writes the files, or with `--check` compares them.
+//! 7. [`control`] renders `sandbox/src/generated_control.rs` from
+//!    `openapi/sandbox-control.yaml` through steps 1–6 where they apply (plus [`tristate`]): the
+//!    control API's client and types, which the sandbox serves and its test kit calls;
+//! 8. [`codegen`] writes the files, or with `--check` compares them.
 
 pub mod adjust;
 pub mod builders;
 pub mod calibrate;
 pub mod codegen;
 pub mod constructors;
+pub mod control;
 pub mod diff;
 pub mod generate;
 pub mod meta;
 pub mod spec;
+pub mod tristate;
 pub mod workspace;
 
 use std::path::PathBuf;

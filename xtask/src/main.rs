@@ -18,8 +18,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generate the client from openapi/vlens.yaml, then report what changed in the spec since
-    /// the committed one (breaking or not for a caller of vlens-client, with a semver hint).
+    /// Generate the client from openapi/vlens.yaml and the sandbox's control client from
+    /// openapi/sandbox-control.yaml, then report what changed in each since the committed one
+    /// (breaking or not for a caller of vlens-client or vlens-sandbox, with a semver hint).
     Codegen {
         /// Write nothing and report nothing; fail when the committed generated files differ
         /// from the spec's output.
@@ -88,7 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Outcome::UpToDate => {
                     println!(
                         "generated code is up to date with {}",
-                        xtask::workspace::SPEC
+                        xtask::workspace::SPECS.join(" and ")
                     );
                     if !check {
                         report_changes(&layout, since.as_deref())?;
@@ -106,7 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     for file in &files {
                         eprintln!(
                             "stale: {file} differs from what {} generates",
-                            xtask::workspace::SPEC
+                            xtask::workspace::source_of(file)
                         );
                     }
                     eprintln!("run `cargo xtask codegen` to update it, and commit the result");
@@ -122,16 +123,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// committed, a committed spec that today's checks refuse) is a note, not a failure: the code
 /// was generated all the same. An explicit `--since` that fails is an error.
 fn report_changes(layout: &Layout, since: Option<&str>) -> anyhow::Result<()> {
-    match (xtask::diff::since(layout, since.unwrap_or("HEAD")), since) {
-        (Ok(report), _) => {
-            println!();
-            print!("{report}");
-            Ok(())
+    let rev = since.unwrap_or("HEAD");
+    for report in [
+        xtask::diff::since(layout, rev),
+        xtask::diff::control_since(layout, rev),
+    ] {
+        match (report, since) {
+            (Ok(report), _) => {
+                println!();
+                print!("{report}");
+            }
+            (Err(error), None) => eprintln!("note: no change report: {error}"),
+            (Err(error), Some(_)) => return Err(error.into()),
         }
-        (Err(error), None) => {
-            eprintln!("note: no change report: {error}");
-            Ok(())
-        }
-        (Err(error), Some(_)) => Err(error.into()),
     }
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! Reading `openapi/vlens.yaml` for the generator.
+//! Reading `openapi/vlens.yaml` (and `openapi/sandbox-control.yaml`) for the generator.
 //!
 //! `vlens-openapi` reads and checks the spec: its structure and every vendor extension
 //! (`x-vlens-*`), with the one strictness the whole workspace shares. This module adds only what
@@ -37,6 +37,29 @@ pub fn load(path: &Path) -> Result<Spec, Error> {
 pub fn parse(path: &Path, text: &str) -> Result<Spec, Error> {
     let api = read(path, text)?;
     let problems = check(&api);
+    typed(path, api, problems)
+}
+
+/// Reads and checks the control spec at `path` (`openapi/sandbox-control.yaml`): the generator's
+/// checks on the operations tagged `control`, the ones it generates (see [`crate::control`]).
+pub fn load_control(path: &Path) -> Result<Spec, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_control(path, &text)
+}
+
+/// [`load_control`] on spec text; `path` is only used in messages.
+pub fn parse_control(path: &Path, text: &str) -> Result<Spec, Error> {
+    let api = read_as("sandbox-control", path, text)?;
+    let mut problems = Vec::new();
+    check_generator(&api, crate::control::is_generated, &mut problems);
+    typed(path, api, problems)
+}
+
+/// openapiv3's view of a spec that passed the checks (`problems` empty).
+fn typed(path: &Path, api: ApiSpec, problems: Vec<String>) -> Result<Spec, Error> {
     if !problems.is_empty() {
         return Err(Error::SpecProblems {
             path: path.to_path_buf(),
@@ -53,7 +76,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Spec, Error> {
 
 /// The spec as `vlens-openapi` reads it, its errors as the xtask's; `path` names it in them.
 pub fn read(path: &Path, text: &str) -> Result<ApiSpec, Error> {
-    ApiSpec::parse("vlens", text).map_err(|error| match error {
+    read_as("vlens", path, text)
+}
+
+/// [`read`] for a spec `vlens-openapi` knows by another `name` (`sandbox-control`).
+pub fn read_as(name: &str, path: &Path, text: &str) -> Result<ApiSpec, Error> {
+    ApiSpec::parse(name, text).map_err(|error| match error {
         SpecError::Yaml { message, .. } => Error::SpecSyntax {
             path: path.to_path_buf(),
             message,
@@ -75,7 +103,6 @@ pub fn read(path: &Path, text: &str) -> Result<ApiSpec, Error> {
 /// Every problem the generator has with a spec that `vlens-openapi` accepts, in document order.
 pub fn check(api: &ApiSpec) -> Vec<String> {
     let mut problems = Vec::new();
-    let raw = api.raw_document();
     if api.error_codes().is_empty() {
         problems.push(
             "no root `x-vlens-error-codes` table (or an empty one): the client's \
@@ -83,7 +110,19 @@ pub fn check(api: &ApiSpec) -> Vec<String> {
                 .to_string(),
         );
     }
-    find_type_lists(raw, &mut String::new(), &mut problems);
+    check_generator(api, |_| true, &mut problems);
+    problems
+}
+
+/// What progenitor would panic on or silently get wrong, in the whole document and in the
+/// operations `generated` selects.
+fn check_generator(
+    api: &ApiSpec,
+    generated: impl Fn(&vlens_openapi::Operation) -> bool,
+    problems: &mut Vec<String>,
+) {
+    let raw = api.raw_document();
+    find_type_lists(raw, &mut String::new(), problems);
     if let Some(paths) = raw.get("paths").and_then(Value::as_object) {
         for (path, item) in paths {
             if item.get("$ref").is_some() {
@@ -93,7 +132,7 @@ pub fn check(api: &ApiSpec) -> Vec<String> {
             }
         }
     }
-    for operation in api.operations() {
+    for operation in api.operations().iter().filter(|op| generated(op)) {
         let label = format!(
             "operation `{}` ({} {})",
             operation.id, operation.method, operation.path
@@ -126,7 +165,6 @@ pub fn check(api: &ApiSpec) -> Vec<String> {
             }
         }
     }
-    problems
 }
 
 /// OpenAPI 3.1 writes nullability as `type: [string, 'null']`; openapiv3 then fails with an

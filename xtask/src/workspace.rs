@@ -23,8 +23,29 @@ pub const GENERATED_CLIENT: &str = "client/src/generated.rs";
 pub const GENERATED_SPEC_META: &str = "client/src/generated_spec.rs";
 /// Constructors and setters for request bodies, relative to the workspace root.
 pub const GENERATED_BUILDERS: &str = "client/src/generated_builders.rs";
+/// The sandbox control API's spec, relative to the workspace root.
+pub const CONTROL_SPEC: &str = "openapi/sandbox-control.yaml";
+/// The control API's client and types (progenitor), relative to the workspace root. They live in
+/// `vlens-sandbox`: its handlers serve these types and its test kit calls through this client.
+pub const GENERATED_CONTROL: &str = "sandbox/src/generated_control.rs";
+/// Every spec codegen reads.
+pub const SPECS: [&str; 2] = [SPEC, CONTROL_SPEC];
 /// Every file codegen writes, in the order it writes them.
-pub const GENERATED_FILES: [&str; 3] = [GENERATED_CLIENT, GENERATED_SPEC_META, GENERATED_BUILDERS];
+pub const GENERATED_FILES: [&str; 4] = [
+    GENERATED_CLIENT,
+    GENERATED_SPEC_META,
+    GENERATED_BUILDERS,
+    GENERATED_CONTROL,
+];
+
+/// The spec a generated file is made from.
+pub fn source_of(generated: &str) -> &'static str {
+    if generated == GENERATED_CONTROL {
+        CONTROL_SPEC
+    } else {
+        SPEC
+    }
+}
 
 impl Layout {
     /// A layout rooted at `root`.

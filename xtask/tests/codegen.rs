@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use xtask::workspace::{
-    GENERATED_BUILDERS, GENERATED_CLIENT, GENERATED_FILES, GENERATED_SPEC_META, SPEC,
+    GENERATED_BUILDERS, GENERATED_CLIENT, GENERATED_FILES, GENERATED_SPEC_META, SPEC, SPECS,
 };
 use xtask::{Layout, Mode, Outcome};
 
@@ -20,7 +20,7 @@ fn workspace_root() -> PathBuf {
 fn scratch_workspace() -> (tempfile::TempDir, Layout) {
     let dir = tempfile::tempdir().expect("temp dir");
     let real = Layout::new(workspace_root());
-    for file in std::iter::once(SPEC).chain(GENERATED_FILES) {
+    for file in SPECS.into_iter().chain(GENERATED_FILES) {
         let target = dir.path().join(file);
         std::fs::create_dir_all(target.parent().expect("file has a parent")).expect("mkdir");
         std::fs::copy(real.path(file), &target).expect("copy");

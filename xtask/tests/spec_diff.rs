@@ -394,18 +394,19 @@ fn spec_diff_compares_two_files() {
 }
 
 /// `cargo xtask codegen` in a git checkout: after an added operation, a removed response field
-/// and an added enum value, it prints each, "breaking" for the removal; `--check` prints no
-/// report.
+/// and an added enum value, it prints each, "breaking" for the removal; the control spec's
+/// changes are reported for vlens-sandbox; `--check` prints no report.
 #[test]
 fn codegen_reports_changes_since_the_committed_spec() {
-    use xtask::workspace::{GENERATED_FILES, SPEC};
+    use xtask::workspace::{CONTROL_SPEC, GENERATED_FILES, SPEC, SPECS};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
     let real = workspace_root();
-    for file in std::iter::once(SPEC)
+    for file in SPECS
+        .into_iter()
         .chain(GENERATED_FILES)
-        .chain([diff::CLIENT_MANIFEST])
+        .chain([diff::CLIENT_MANIFEST, diff::SANDBOX_MANIFEST])
     {
         let target = root.join(file);
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
@@ -454,6 +455,20 @@ fn codegen_reports_changes_since_the_committed_spec() {
     )
     .expect("write");
 
+    // The control spec: a reply field added (reported for a caller of the control client), and
+    // a hosted page changed (not part of that client: not reported).
+    let mut control: Value =
+        serde_norway::from_str(&std::fs::read_to_string(root.join(CONTROL_SPEC)).expect("read"))
+            .expect("parses");
+    let clock = &mut control["components"]["schemas"]["Clock"];
+    clock["properties"]["offsetSeconds"] = json!({"type": "integer", "format": "int64"});
+    control["paths"]["/sign"]["get"]["parameters"][1]["required"] = json!(false);
+    std::fs::write(
+        root.join(CONTROL_SPEC),
+        serde_norway::to_string(&control).expect("yaml"),
+    )
+    .expect("write");
+
     let codegen = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_xtask"))
             .arg("--root")
@@ -476,6 +491,9 @@ fn codegen_reports_changes_since_the_committed_spec() {
         "breaking (major):\n  - type `Eligibility`: field `isEmailConfirmed` removed",
         "  - operation `get-business-request-ping` (GET /api/BusinessRequest/Ping): added",
         "  - type `OAuthTokenInput`: field `provider`: value \"Apple\" added",
+        "openapi/sandbox-control.yaml since HEAD: 1 change (0 breaking)",
+        "semver hint for vlens-sandbox: minor (adds API), 0.1.0 → 0.1.1",
+        "  - type `Clock`: field `offsetSeconds` added",
     ] {
         assert!(stdout.contains(line), "no `{line}` in:\n{stdout}");
     }
@@ -499,11 +517,11 @@ fn codegen_reports_changes_since_the_committed_spec() {
 /// Outside a git checkout the code is generated all the same; the report is a note.
 #[test]
 fn codegen_without_git_generates_and_notes_the_missing_report() {
-    use xtask::workspace::{GENERATED_FILES, SPEC};
+    use xtask::workspace::{GENERATED_FILES, SPECS};
 
     let dir = tempfile::tempdir().expect("temp dir");
     let real = workspace_root();
-    for file in std::iter::once(SPEC).chain(GENERATED_FILES) {
+    for file in SPECS.into_iter().chain(GENERATED_FILES) {
         let target = dir.path().join(file);
         std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
         std::fs::copy(real.join(file), &target).expect("copy");

@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Parser, Subcommand};
-use serde_json::{Value, json};
+use vlens_client::types::RequestStatus;
+use vlens_sandbox::kit::Kit;
 
 #[derive(Debug, Parser)]
 #[command(name = "vlens-sandbox-ops", version)]
@@ -79,7 +80,11 @@ fn run() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let base = cli.control_url.trim_end_matches('/').to_owned();
+    // One test kit per tenant: the sandbox's control API through its typed client.
+    let kits: Vec<Kit> = keys
+        .iter()
+        .map(|key| Kit::with_http_client(&cli.control_url, key.as_str(), http.clone()))
+        .collect::<Result<_, _>>()?;
     runtime.block_on(async {
         match cli.command {
             Command::Otp {
@@ -87,29 +92,22 @@ fn run() -> anyhow::Result<()> {
                 recipient,
                 request,
             } => {
-                let field = if recipient.contains('@') {
-                    "email"
-                } else {
-                    "phoneNumber"
-                };
-                for key in &keys {
-                    let reply = http
-                        .get(format!("{base}/__sandbox/otp"))
-                        .query(&[(field, recipient.as_str())])
-                        .header("ApiKey", key)
-                        .send()
-                        .await?;
-                    if reply.status() == reqwest::StatusCode::NOT_FOUND {
-                        continue;
-                    }
-                    let body: Value = reply.error_for_status()?.json().await?;
-                    let sent = &body["data"];
-                    let same_request = request
-                        .as_deref()
-                        .is_none_or(|id| sent["requestId"].as_str() == Some(id));
-                    if sent["purpose"].as_str() == Some(purpose.as_str()) && same_request {
-                        let code = sent["code"].as_str().ok_or_else(|| anyhow!("no code"))?;
-                        println!("{code}");
+                for kit in &kits {
+                    let found = if recipient.contains('@') {
+                        kit.last_email_otp(&recipient).await
+                    } else {
+                        kit.last_otp(&recipient).await
+                    };
+                    let sent = match found {
+                        // Nothing was sent there in this tenant.
+                        Err(error) if error.status() == Some(404) => continue,
+                        found => found?,
+                    };
+                    let same_request = request.as_deref().is_none_or(|id| {
+                        sent.request_id.map(|sent| sent.to_string()).as_deref() == Some(id)
+                    });
+                    if sent.purpose.to_string() == purpose && same_request {
+                        println!("{}", sent.code.expose_secret());
                         return Ok(());
                     }
                 }
@@ -121,15 +119,14 @@ fn run() -> anyhow::Result<()> {
                     Err(_) => vlens_conformance::case::status_by_name(&status)
                         .ok_or_else(|| anyhow!("unknown status `{status}`"))?,
                 };
-                for key in &keys {
-                    let reply = http
-                        .post(format!("{base}/__sandbox/requests/{request}/status"))
-                        .header("ApiKey", key)
-                        .json(&json!({ "status": number }))
-                        .send()
-                        .await?;
-                    if reply.status().is_success() {
-                        return Ok(());
+                let id = uuid::Uuid::parse_str(&request)
+                    .with_context(|| format!("`{request}` is not a request id"))?;
+                for kit in &kits {
+                    match kit.set_status(id, RequestStatus(number)).await {
+                        Ok(_) => return Ok(()),
+                        // An answer (404: not this tenant's request): try the next tenant.
+                        Err(error) if error.status().is_some() => continue,
+                        Err(error) => return Err(error.into()),
                     }
                 }
                 bail!("no tenant has request {request}")

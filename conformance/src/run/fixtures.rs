@@ -6,10 +6,14 @@
 
 use reqwest::Method;
 use secrecy::ExposeSecret;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
+use vlens_client::types::{GeoLocation, RequestStatus};
+use vlens_sandbox::control::{CreateTenantInput, CreateUserInput};
+use vlens_sandbox::kit::{Kit, KitError};
 
 use crate::case::{Case, RequestFixture, UserFixture};
-use crate::http::FixtureCall;
+use crate::http::{FixtureCall, control_kit, control_outcome};
 use crate::plan::{Plan, StatusPath, UserSource};
 use crate::run::remote::{self, Lease};
 use crate::run::state::{State, UserState};
@@ -24,6 +28,22 @@ impl State<'_> {
     /// Sends a fixture's call with this case's secrets.
     pub(crate) async fn call(&self, call: FixtureCall<'_>) -> Result<Value, String> {
         call.send(self.target, &self.secrets).await
+    }
+
+    /// The sandbox's test kit for the tenant of `api_key`: the control API's fixtures.
+    pub(crate) fn kit(&self, api_key: &str) -> Result<Kit, String> {
+        control_kit(self.target, api_key)
+    }
+
+    /// A kit call's data, or its failure worded as a fixture call's (`method` and `path` name
+    /// the control operation); the reply's secrets become this case's.
+    pub(crate) fn control<T: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        result: Result<T, KitError>,
+    ) -> Result<T, String> {
+        control_outcome(method, path, result, &self.secrets)
     }
 }
 
@@ -84,28 +104,24 @@ async fn isolated_tenant(state: &mut State<'_>, case: &Case) -> Result<(), Strin
         .tenant
         .as_ref()
         .is_some_and(|settings| settings.require_email_confirmation);
-    let body = json!({ "requireEmailConfirmation": require_email_confirmation });
-    let key = state.main.api_key.expose_secret().to_owned();
-    let data = state
-        .call(FixtureCall {
-            method: Method::POST,
-            path: "/__sandbox/tenants",
-            query: &[],
-            api_key: &key,
-            bearer: None,
-            headers: &[],
-            body: Some(&body),
-        })
-        .await?;
-    let text = |key: &str| data.get(key).map(value_text).unwrap_or_default();
+    let input = CreateTenantInput::new().require_email_confirmation(require_email_confirmation);
+    let kit = state.kit(state.main.api_key.expose_secret())?;
+    let made = kit
+        .isolated_tenant_with(&input)
+        .await
+        .map(|tenant| tenant.tenant().cloned());
+    let tenant = state
+        .control(Method::POST, "/__sandbox/tenants", made)?
+        .ok_or("the control API made a tenant without credentials")?;
+    let (api_key, password) = (tenant.api_key.expose_secret(), &tenant.admin_password);
     state.main = TenantCredentials {
-        name: text("tenancyName"),
-        api_key: text("apiKey").into(),
-        admin_user: Some(text("adminUserName")),
-        admin_password: Some(text("adminPassword").into()),
+        name: tenant.tenancy_name.clone(),
+        api_key: api_key.into(),
+        admin_user: Some(tenant.admin_user_name.clone()),
+        admin_password: Some(password.expose_secret().into()),
     };
-    state.secrets.add(&text("apiKey"), "api-key");
-    state.secrets.add(&text("adminPassword"), "password");
+    state.secrets.add(api_key, "api-key");
+    state.secrets.add(password.expose_secret(), "password");
     Ok(())
 }
 
@@ -166,42 +182,36 @@ async fn sandbox_user(
     user: &UserFixture,
     location: &Option<Value>,
 ) -> Result<Value, String> {
-    let key = state
-        .tenant(user.tenant)?
-        .api_key
-        .expose_secret()
-        .to_owned();
-    let mut body = Map::new();
-    body.insert("verified".to_owned(), json!(user.verified));
-    body.insert(
-        "geoLocation".to_owned(),
-        location.clone().unwrap_or_else(default_location),
-    );
+    let kit = state.kit(state.tenant(user.tenant)?.api_key.expose_secret())?;
+    let location = location.clone().unwrap_or_else(default_location);
+    let location: GeoLocation = serde_json::from_value(location).map_err(|error| {
+        format!(
+            "user `{}` location: not a {{latitude, longitude}}: {error}",
+            user.name
+        )
+    })?;
+    let mut input = CreateUserInput::new()
+        .verified(user.verified)
+        .geo_location(location);
     if let Some(email) = &user.email {
         let email = state
             .evaluate(email)
             .map_err(|message| format!("user `{}` email: {message}", user.name))?;
-        body.insert("email".to_owned(), email);
-        body.insert("emailConfirmed".to_owned(), json!(user.email_confirmed));
+        input = input
+            .email(value_text(&email))
+            .email_confirmed(user.email_confirmed);
     }
     let password = user
         .password
         .then(|| format!("Pw-{}", &uuid::Uuid::new_v4().simple().to_string()[..24]));
     if let Some(password) = &password {
         state.secrets.add(password, "password");
-        body.insert("password".to_owned(), json!(password));
+        input = input.password(password);
     }
-    let mut data = state
-        .call(FixtureCall {
-            method: Method::POST,
-            path: "/__sandbox/users",
-            query: &[],
-            api_key: &key,
-            bearer: None,
-            headers: &[],
-            body: Some(&Value::Object(body)),
-        })
-        .await?;
+    let created = state.control(Method::POST, "/__sandbox/users", kit.user(&input).await)?;
+    // The variable is the reply's `data`, as the control API sent it.
+    let mut data =
+        serde_json::to_value(&created).map_err(|error| format!("user `{}`: {error}", user.name))?;
     if let (Some(password), Some(map)) = (password, data.as_object_mut()) {
         map.insert("password".to_owned(), json!(password));
     }
@@ -310,21 +320,8 @@ async fn provide_request(
         match path {
             StatusPath::Created => {}
             StatusPath::ControlApi => {
-                let changed = state
-                    .call(FixtureCall {
-                        method: Method::POST,
-                        path: &format!("/__sandbox/requests/{id}/status"),
-                        query: &[],
-                        api_key: &key,
-                        bearer: None,
-                        headers: &[],
-                        body: Some(&json!({ "status": wanted })),
-                    })
-                    .await?;
-                status = changed
-                    .get("requeststatus")
-                    .cloned()
-                    .unwrap_or(json!(wanted));
+                let changed = set_status(state, &key, &id, *wanted).await?;
+                status = json!(changed.requeststatus);
             }
             StatusPath::Activation => {
                 remote::activate(state, &request.owner, &id, &location).await?;
@@ -346,6 +343,21 @@ async fn provide_request(
         }),
     );
     Ok(())
+}
+
+/// Gives request `id` of the tenant of `api_key` a status through the control API.
+pub(crate) async fn set_status(
+    state: &State<'_>,
+    api_key: &str,
+    id: &str,
+    status: i32,
+) -> Result<vlens_sandbox::control::RequestStatusChange, String> {
+    let path = format!("/__sandbox/requests/{id}/status");
+    let request = uuid::Uuid::parse_str(id)
+        .map_err(|_| format!("POST {path}: `{id}` is not a business request's id (a uuid)"))?;
+    let kit = state.kit(api_key)?;
+    let changed = kit.set_status(request, RequestStatus(status)).await;
+    state.control(Method::POST, &path, changed)
 }
 
 /// Where a user fixture is (its `location` variable).

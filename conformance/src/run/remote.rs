@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::case::{OPEN_STATUSES, OtpPurpose, TenantRef, UserFixture};
 use crate::http::FixtureCall;
 use crate::plan::{Plan, UserSource};
-use crate::run::fixtures::geo_now;
+use crate::run::fixtures::{geo_now, set_status};
 use crate::run::state::State;
 use crate::target::commands::{self, OtpTo};
 use crate::target::pool::{CHECKOUT_PATIENCE, Checkout};
@@ -385,18 +385,7 @@ pub(crate) async fn portal(
     match &state.target.portal {
         Portal::ControlApi => {
             let key = key(state, tenant)?;
-            state
-                .call(FixtureCall {
-                    method: Method::POST,
-                    path: &format!("/__sandbox/requests/{id}/status"),
-                    query: &[],
-                    api_key: &key,
-                    bearer: None,
-                    headers: &[],
-                    body: Some(&json!({ "status": status })),
-                })
-                .await
-                .map(drop)
+            set_status(state, &key, id, status).await.map(drop)
         }
         Portal::Command(spec) => {
             let name = state.tenant(tenant)?.name.clone();
@@ -419,36 +408,22 @@ pub(crate) async fn read_otp(
 ) -> Result<Option<String>, String> {
     let code = match &state.target.otp {
         OtpSource::ControlApi => {
-            let key = key(state, tenant)?;
-            let query = match to {
-                OtpTo::Phone(phone) => [("phoneNumber", phone)],
-                OtpTo::Email(email) => [("email", email)],
+            let kit = state.kit(&key(state, tenant)?)?;
+            let found = match to {
+                OtpTo::Phone(phone) => kit.last_otp(phone).await,
+                OtpTo::Email(email) => kit.last_email_otp(email).await,
             };
-            let found = state
-                .call(FixtureCall {
-                    method: Method::GET,
-                    path: "/__sandbox/otp",
-                    query: &query,
-                    api_key: &key,
-                    bearer: None,
-                    headers: &[],
-                    body: None,
-                })
-                .await;
             match found {
-                Ok(sent) => {
-                    let same_purpose =
-                        sent.get("purpose").and_then(Value::as_str) == Some(purpose.name());
-                    let same_request = request.is_none_or(|request| {
-                        sent.get("requestId").and_then(Value::as_str) == Some(request)
-                    });
-                    (same_purpose && same_request)
-                        .then(|| sent.get("code").map(value_text))
-                        .flatten()
-                }
                 // The outbox answers 404 when nothing was sent there.
-                Err(error) if error.contains("HTTP 404") => None,
-                Err(error) => return Err(error),
+                Err(error) if error.status() == Some(404) => None,
+                found => {
+                    let sent = state.control(Method::GET, "/__sandbox/otp", found)?;
+                    let same_purpose = sent.purpose.to_string() == purpose.name();
+                    let same_request = request.is_none_or(|request| {
+                        sent.request_id.map(|id| id.to_string()).as_deref() == Some(request)
+                    });
+                    (same_purpose && same_request).then(|| sent.code.into_exposed())
+                }
             }
         }
         OtpSource::Command(spec) => {

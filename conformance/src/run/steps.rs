@@ -8,7 +8,6 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::case::{OtpRecipient, OtpStep, PortalStep, TenantRef, WaitFor, WaitStep};
-use crate::http::FixtureCall;
 use crate::run::remote;
 use crate::run::state::State;
 use crate::target::WAIT_MARGIN;
@@ -86,19 +85,11 @@ pub(crate) fn duration(state: &State<'_>, step: &WaitStep) -> Result<Duration, S
 pub(crate) async fn wait(state: &State<'_>, step: &WaitStep) -> Result<(), String> {
     let duration = duration(state, step)?;
     if state.target.time.clock {
-        let key = state.main.api_key.expose_secret().to_owned();
-        let body = json!({ "advanceSeconds": duration.as_secs_f64().ceil() as u64 });
+        // The kit moves the clock by whole seconds, rounded up.
+        let kit = state.kit(state.main.api_key.expose_secret())?;
+        let moved = kit.advance_clock(duration).await;
         state
-            .call(FixtureCall {
-                method: Method::POST,
-                path: "/__sandbox/clock",
-                query: &[],
-                api_key: &key,
-                bearer: None,
-                headers: &[],
-                body: Some(&body),
-            })
-            .await
+            .control(Method::POST, "/__sandbox/clock", moved)
             .map(drop)
     } else {
         eprintln!(

@@ -10,6 +10,12 @@ use vlens_client::types::GeoLocation;
 
 use super::views;
 use crate::auth;
+use crate::config::Limit;
+use crate::control::types::{
+    ControlOutputClock, ControlOutputFault, ControlOutputHealth, ControlOutputIdToken,
+    ControlOutputOtp, ControlOutputRateLimits, ControlOutputReset, ControlOutputStatus,
+    ControlOutputTenant, ControlOutputUser, HealthService, HealthStatus,
+};
 use crate::control::*;
 use crate::defaults;
 use crate::error::{ApiError, ApiResult, FieldProblem};
@@ -23,17 +29,18 @@ use crate::store::{Liveness, StoredImage, Transaction, User};
 use crate::validate::{self, Problems};
 use vlens_client::Secret;
 
-type Reply<T> = ApiResult<Json<ControlEnvelope<T>>>;
+/// A control reply: the generated envelope `T`.
+type Reply<T> = ApiResult<Json<T>>;
 
-fn reply<T>(data: T) -> Reply<T> {
-    Ok(Json(ControlEnvelope::ok(data)))
+fn reply<T: ControlReply>(data: T::Data) -> Reply<T> {
+    Ok(Json(T::ok(data)))
 }
 
 /// `GET /__sandbox/health`.
-pub async fn health(ApiKeyTenant(tenant): ApiKeyTenant) -> Reply<Health> {
+pub async fn health(ApiKeyTenant(tenant): ApiKeyTenant) -> Reply<ControlOutputHealth> {
     reply(Health {
-        status: "ok".to_string(),
-        service: "vlens-sandbox".to_string(),
+        status: HealthStatus::Ok,
+        service: HealthService::VlensSandbox,
         version: env!("CARGO_PKG_VERSION").to_string(),
         tenancy_name: tenant.name.clone(),
     })
@@ -44,17 +51,15 @@ pub async fn create_tenant(
     State(state): State<AppState>,
     ApiKeyTenant(_caller): ApiKeyTenant,
     OptionalJsonBody(body): OptionalJsonBody<CreateTenantInput>,
-) -> Reply<TenantInfo> {
-    let require = body
-        .and_then(|b| b.require_email_confirmation)
-        .unwrap_or(false);
+) -> Reply<ControlOutputTenant> {
+    let require = body.is_some_and(|b| b.require_email_confirmation);
     let tenant = state.store.create_tenant(require)?;
     reply(TenantInfo {
         tenant_id: tenant.id,
         tenancy_name: tenant.name.clone(),
-        api_key: tenant.api_key().to_string(),
+        api_key: Secret::new(tenant.api_key()),
         admin_user_name: defaults::ADMIN_USER_NAME.to_string(),
-        admin_password: defaults::ADMIN_PASSWORD.to_string(),
+        admin_password: Secret::new(defaults::ADMIN_PASSWORD),
         require_email_confirmation: tenant.require_email_confirmation,
     })
 }
@@ -64,7 +69,7 @@ pub async fn create_tenant(
 pub async fn create_user(
     ApiKeyTenant(tenant): ApiKeyTenant,
     OptionalJsonBody(body): OptionalJsonBody<CreateUserInput>,
-) -> Reply<CreatedUser> {
+) -> Reply<ControlOutputUser> {
     let input = body.unwrap_or_default();
     let mut problems = Problems::new();
     if let Some(phone) = &input.phone_number {
@@ -79,7 +84,7 @@ pub async fn create_user(
     });
     problems.check(validate::geo("geoLocation", &location));
     problems.finish()?;
-    let verified = input.verified.unwrap_or(true);
+    let verified = input.verified;
     let image = |variant| StoredImage {
         bytes: images::sample_png(variant),
     };
@@ -115,15 +120,14 @@ pub async fn create_user(
         let user_id = state.insert_user(User {
             id: 0,
             phone: phone.clone(),
-            email_confirmed: email.is_some() && input.email_confirmed.unwrap_or(true),
+            email_confirmed: email.is_some() && input.email_confirmed,
             email: email.clone(),
             password: input
                 .password
                 .clone()
-                .filter(|p| !p.is_empty())
-                .map(Secret::new),
-            name: input.name.clone().unwrap_or_else(|| "Sandbox".to_string()),
-            surname: input.surname.clone().unwrap_or_else(|| "User".to_string()),
+                .filter(|p| !p.expose_secret().is_empty()),
+            name: input.name.clone(),
+            surname: input.surname.clone(),
             id_number: None,
             verified: false,
             kyc_transaction: None,
@@ -170,8 +174,8 @@ pub async fn create_user(
             phone_number: phone,
             email,
             imei,
-            access_token,
-            refresh_token,
+            access_token: Secret::new(access_token),
+            refresh_token: Secret::new(refresh_token),
             is_digital_identity_verified: verified,
             transaction_id,
             id_number,
@@ -181,7 +185,10 @@ pub async fn create_user(
 }
 
 /// `GET /__sandbox/otp?phoneNumber=` (or `email=`).
-pub async fn last_otp(ApiKeyTenant(tenant): ApiKeyTenant, query: QueryMap) -> Reply<SentOtp> {
+pub async fn last_otp(
+    ApiKeyTenant(tenant): ApiKeyTenant,
+    query: QueryMap,
+) -> Reply<ControlOutputOtp> {
     let destination = match (query.get("phoneNumber"), query.get("email")) {
         (Some(phone), None) => phone.trim().to_string(),
         (None, Some(email)) => email.trim().to_lowercase(),
@@ -199,9 +206,9 @@ pub async fn last_otp(ApiKeyTenant(tenant): ApiKeyTenant, query: QueryMap) -> Re
         state.outbox(&destination).map(|otp| {
             let is_email = destination.contains('@');
             SentOtp {
-                code: otp.code.clone(),
+                code: Secret::new(otp.code.clone()),
                 otp_request_id: otp.id,
-                purpose: otp.purpose.as_str().to_string(),
+                purpose: otp.purpose.into(),
                 expires_at: otp.expires_at,
                 phone_number: (!is_email).then(|| otp.destination.clone()),
                 email: is_email.then(|| otp.destination.clone()),
@@ -220,7 +227,7 @@ pub async fn set_request_status(
     ApiKeyTenant(tenant): ApiKeyTenant,
     PathParam(raw_id): PathParam,
     JsonBody(body): JsonBody<SetStatusInput>,
-) -> Reply<RequestStatusChange> {
+) -> Reply<ControlOutputStatus> {
     let id = parse_uuid("id", &raw_id)?;
     if !(1..=8).contains(&body.status) {
         return Err(ApiError::field("status", "must be from 1 to 8"));
@@ -254,7 +261,7 @@ pub async fn set_request_status(
 pub async fn advance_clock(
     ApiKeyTenant(tenant): ApiKeyTenant,
     JsonBody(body): JsonBody<AdvanceClockInput>,
-) -> Reply<Clock> {
+) -> Reply<ControlOutputClock> {
     if body.advance_seconds < 0 {
         return Err(ApiError::field("advanceSeconds", "must be at least 0"));
     }
@@ -283,7 +290,7 @@ pub async fn advance_clock(
 }
 
 /// `POST /__sandbox/reset`.
-pub async fn reset(ApiKeyTenant(tenant): ApiKeyTenant) -> Reply<Reset> {
+pub async fn reset(ApiKeyTenant(tenant): ApiKeyTenant) -> Reply<ControlOutputReset> {
     tenant.reset();
     reply(Reset { reset: true })
 }
@@ -292,13 +299,11 @@ pub async fn reset(ApiKeyTenant(tenant): ApiKeyTenant) -> Reply<Reset> {
 pub async fn mint_id_token(
     ApiKeyTenant(tenant): ApiKeyTenant,
     JsonBody(body): JsonBody<MintIdTokenInput>,
-) -> Reply<IdToken> {
+) -> Reply<ControlOutputIdToken> {
+    // An unknown provider is refused by serde already (the spec's enum), naming `provider`.
     let mut problems = Problems::new();
-    if body.provider != "Google" && body.provider != "Microsoft" {
-        problems.push(FieldProblem::new("provider", "must be Google or Microsoft"));
-    }
     problems.check(validate::email("email", &body.email));
-    let lifetime = body.expires_in_seconds.unwrap_or(3600);
+    let lifetime = body.expires_in_seconds;
     if lifetime < 1 {
         problems.push(FieldProblem::new("expiresInSeconds", "must be at least 1"));
     }
@@ -312,9 +317,11 @@ pub async fn mint_id_token(
         ));
     }
     problems.finish()?;
-    let id_token =
-        auth::mint_id_token(&tenant, &body.provider, &body.email, lifetime, tenant.now())?;
-    reply(IdToken { id_token })
+    let provider = body.provider.to_string();
+    let id_token = auth::mint_id_token(&tenant, &provider, &body.email, lifetime, tenant.now())?;
+    reply(IdToken {
+        id_token: Secret::new(id_token),
+    })
 }
 
 /// `POST /__sandbox/faults`: the next `count` requests of an operation in this tenant answer a
@@ -322,14 +329,16 @@ pub async fn mint_id_token(
 pub async fn inject_fault(
     ApiKeyTenant(tenant): ApiKeyTenant,
     JsonBody(body): JsonBody<InjectFaultInput>,
-) -> Reply<InjectedFault> {
+) -> Reply<ControlOutputFault> {
     let (operation, fault, count) = checked_fault(&body).map_err(ApiError::BadRequest)?;
     tenant.inject_fault(operation, fault, count);
+    // Both were checked to fit the spec's int32.
+    let int32 = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
     reply(InjectedFault {
         operation_id: operation.to_string(),
-        status: fault.status.as_u16(),
-        count,
-        retry_after_seconds: fault.retry_after_seconds,
+        status: i32::from(fault.status.as_u16()),
+        count: int32(count),
+        retry_after_seconds: fault.retry_after_seconds.map(int32),
     })
 }
 
@@ -349,19 +358,14 @@ fn checked_fault(
                 )
             })
     };
-    let status = body
-        .status
-        .map_or(Some(faults::DEFAULT_STATUS), |s| u16::try_from(s).ok())
+    let status = u16::try_from(body.status)
+        .ok()
         .filter(|s| faults::STATUSES.contains(s))
         .and_then(|s| http::StatusCode::from_u16(s).ok())
         .ok_or_else(|| FieldProblem::new("status", "must be 500, 502, 503 or 504"));
-    // Both are int32 in the spec.
-    let int32 = |value: i64| {
-        u32::try_from(value)
-            .ok()
-            .filter(|v| i32::try_from(*v).is_ok())
-    };
-    let count = int32(body.count.unwrap_or(1))
+    // Both are int32 in the spec (and so in the body's type).
+    let count = u32::try_from(body.count)
+        .ok()
         .filter(|count| *count >= 1)
         .ok_or_else(|| FieldProblem::new("count", "must be an integer of at least 1"));
     let retry_after = match body.retry_after_seconds {
@@ -371,7 +375,7 @@ fn checked_fault(
             "is for 502, 503 and 504 (a 500 comes from the panic guard, which sends no \
              Retry-After)",
         )),
-        Some(seconds) => int32(seconds).map(Some).ok_or_else(|| {
+        Some(seconds) => u32::try_from(seconds).map(Some).map_err(|_| {
             FieldProblem::new("retryAfterSeconds", "must be an integer of at least 0")
         }),
     };
@@ -401,16 +405,16 @@ fn checked_fault(
 pub async fn set_rate_limits(
     ApiKeyTenant(tenant): ApiKeyTenant,
     JsonBody(body): JsonBody<SetRateLimitsInput>,
-) -> Reply<RateLimitsInfo> {
+) -> Reply<ControlOutputRateLimits> {
     let given = [
-        ("otpRequests", body.otp_requests),
-        ("wrongOtpCodes", body.wrong_otp_codes),
-        ("failedPasswords", body.failed_passwords),
+        ("otpRequests", &body.otp_requests),
+        ("wrongOtpCodes", &body.wrong_otp_codes),
+        ("failedPasswords", &body.failed_passwords),
     ];
     let mut problems = Problems::new();
     for (name, limit) in given {
         let Some(Some(limit)) = limit else { continue };
-        if limit.max == 0 || i32::try_from(limit.max).is_err() {
+        if limit.max < 1 {
             problems.push(FieldProblem::new(
                 format!("{name}.max"),
                 format!("must be from 1 to {} (null turns the limit off)", i32::MAX),
@@ -427,15 +431,21 @@ pub async fn set_rate_limits(
         }
     }
     problems.finish()?;
+    // Checked above: `max` is at least 1, so it is a u32.
+    let limit = |given: Option<Option<RateLimit>>| {
+        given.map(|limit| {
+            limit.map(|limit| Limit::new(limit.max.unsigned_abs(), limit.window_seconds))
+        })
+    };
     let limits = tenant.with_state(|state, _| {
         let mut limits = state.rate_limits();
-        if let Some(limit) = body.otp_requests {
+        if let Some(limit) = limit(body.otp_requests) {
             limits.otp_requests = limit;
         }
-        if let Some(limit) = body.wrong_otp_codes {
+        if let Some(limit) = limit(body.wrong_otp_codes) {
             limits.wrong_otp_codes = limit;
         }
-        if let Some(limit) = body.failed_passwords {
+        if let Some(limit) = limit(body.failed_passwords) {
             limits.failed_passwords = limit;
         }
         state.set_rate_limits(limits);

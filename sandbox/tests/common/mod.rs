@@ -1,13 +1,16 @@
 //! Shared helpers of the sandbox's tests: a sandbox whose every reply is checked against the
-//! specs (JSON Schema on the raw JSON, via vlens-openapi), clients, and control-API calls.
+//! specs (JSON Schema on the raw JSON, via vlens-openapi), clients, and fixtures through the
+//! test kit (`vlens_sandbox::kit`), which panic here instead of returning errors.
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use vlens_client::{Client, KnownErrorCode, RetryPolicy, VlensError, types};
-use vlens_sandbox::control::{ControlEnvelope, CreatedUser, SentOtp, TenantInfo};
+use vlens_sandbox::control::{
+    CreateTenantInput, CreateUserInput, CreatedUser, SentOtp, TenantInfo,
+};
+use vlens_sandbox::kit::Kit;
 use vlens_sandbox::{ObservedResponse, RunningSandbox, SandboxConfig, defaults};
 
 pub const KEY: &str = defaults::DEFAULT_API_KEY;
@@ -115,31 +118,20 @@ impl TestSandbox {
         format!("{}{path}", self.base_url())
     }
 
-    /// Calls the control API and returns the envelope's `data`, panicking on an error reply.
-    pub async fn control<T: DeserializeOwned>(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        api_key: &str,
-        body: Option<Value>,
-    ) -> T {
-        let (status, envelope) = self.control_raw::<T>(method, path, api_key, body).await;
-        assert_eq!(
-            status, 200,
-            "control call {path} failed: {:?}",
-            envelope.error_message
-        );
-        envelope.data.expect("control reply has data")
+    /// The test kit for the tenant with `api_key`: fixtures through the typed control client.
+    pub fn kit(&self, api_key: &str) -> Kit {
+        Kit::with_http_client(self.base_url(), api_key, self.http.clone()).expect("kit")
     }
 
-    /// Calls the control API and returns the status and envelope.
-    pub async fn control_raw<T: DeserializeOwned>(
+    /// A raw control-API call, for bodies the typed client cannot send (bad input): its status
+    /// and envelope.
+    pub async fn control_raw(
         &self,
         method: reqwest::Method,
         path: &str,
         api_key: &str,
         body: Option<Value>,
-    ) -> (u16, ControlEnvelope<T>) {
+    ) -> (u16, Value) {
         let mut request = self
             .http
             .request(method, self.url(path))
@@ -149,31 +141,21 @@ impl TestSandbox {
         }
         let reply = request.send().await.expect("control call is answered");
         let status = reply.status().as_u16();
-        let envelope = reply
-            .json::<ControlEnvelope<T>>()
-            .await
-            .expect("control envelope");
-        (status, envelope)
+        (status, reply.json().await.expect("control envelope"))
     }
 
-    /// A verified user of the tenant with `api_key` (control API), registered in Cairo.
+    /// A verified user of the tenant with `api_key`, registered in Cairo.
     pub async fn user(&self, api_key: &str) -> CreatedUser {
-        self.user_with(api_key, json!({})).await
+        self.user_with(api_key, CreateUserInput::new()).await
     }
 
-    pub async fn user_with(&self, api_key: &str, body: Value) -> CreatedUser {
-        self.control(
-            reqwest::Method::POST,
-            "/__sandbox/users",
-            api_key,
-            Some(body),
-        )
-        .await
+    pub async fn user_with(&self, api_key: &str, input: CreateUserInput) -> CreatedUser {
+        self.kit(api_key).user(&input).await.expect("a user")
     }
 
     /// A client for `user`.
     pub fn user_client(&self, api_key: &str, user: &CreatedUser) -> Client {
-        self.client_with_token(api_key, &user.access_token)
+        self.client_with_token(api_key, user.access_token.expose_secret())
     }
 
     /// A verified user of the tenant with `api_key`, their client, and their approved
@@ -185,10 +167,9 @@ impl TestSandbox {
         (user, client, request)
     }
 
-    /// A client with an admin token of the tenant with `api_key` (named `tenancy`).
-    pub async fn admin_client(&self, api_key: &str, tenancy: &str) -> Client {
-        let login = self.admin_login(api_key, tenancy).await;
-        self.client_with_token(api_key, login.access_token.expose_secret())
+    /// A client with an admin token of the tenant with `api_key`.
+    pub async fn admin_client(&self, api_key: &str) -> Client {
+        self.kit(api_key).admin_client().await.expect("admin login")
     }
 
     /// Admin login (AU1) in the tenant with `api_key` (named `tenancy`).
@@ -198,11 +179,12 @@ impl TestSandbox {
             .retry_policy(RetryPolicy::none())
             .build()
             .expect("client builds")
-            .login(&types::LoginInput {
-                password: defaults::ADMIN_PASSWORD.into(),
-                tenancy_name: tenancy.try_into().expect("short"),
-                user_name_or_email_address: defaults::ADMIN_USER_NAME.try_into().expect("short"),
-            })
+            .login(&types::LoginInput::new(
+                defaults::ADMIN_PASSWORD,
+                types::LoginInputTenancyName::try_from(tenancy).expect("short"),
+                types::LoginInputUserNameOrEmailAddress::try_from(defaults::ADMIN_USER_NAME)
+                    .expect("short"),
+            ))
             .await
             .data()
             .expect("admin login")
@@ -214,15 +196,21 @@ impl TestSandbox {
         &self,
         api_key: &str,
     ) -> (CreatedUser, Client, uuid::Uuid, String) {
+        let kit = self.kit(api_key);
         let user = self.user(api_key).await;
         let client = self.user_client(api_key, &user);
-        let request = create_request(&client, defaults::COMMERCIAL_LEASE_TYPE_ID).await;
-        self.set_status(api_key, request, 2).await;
-        let (sent_id, code) = self
-            .activation_otp(&client, api_key, &user.phone_number, request)
-            .await;
+        let request = kit
+            .approved_request(&user, defaults::COMMERCIAL_LEASE_TYPE_ID)
+            .await
+            .expect("an approved lease")
+            .id;
+        let otp = kit.activation_otp(&user, request).await.expect("an OTP");
         let url = client
-            .customer_sign_step_validate_otp(&validate_otp_input(request, sent_id, &code))
+            .customer_sign_step_validate_otp(&validate_otp_input(
+                request,
+                otp.otp_request_id,
+                otp.code,
+            ))
             .await
             .data()
             .expect("the OTP validates")
@@ -243,7 +231,8 @@ impl TestSandbox {
             .await
             .data()
             .expect("an OTP is sent");
-        (sent.otp_request_id, self.otp(api_key, phone).await.code)
+        let code = self.otp(api_key, phone).await.code.into_exposed();
+        (sent.otp_request_id, code)
     }
 
     /// Requests and validates an activation OTP for `request`: StepValidatePayment may run.
@@ -264,46 +253,32 @@ impl TestSandbox {
 
     /// The last OTP sent to a phone number.
     pub async fn otp(&self, api_key: &str, phone: &str) -> SentOtp {
-        self.control(
-            reqwest::Method::GET,
-            &format!("/__sandbox/otp?phoneNumber={}", phone.replace('+', "%2B")),
-            api_key,
-            None,
-        )
-        .await
+        self.kit(api_key).last_otp(phone).await.expect("an OTP")
     }
 
     pub async fn set_status(&self, api_key: &str, request_id: uuid::Uuid, status: i32) {
-        let _: Value = self
-            .control(
-                reqwest::Method::POST,
-                &format!("/__sandbox/requests/{request_id}/status"),
-                api_key,
-                Some(json!({ "status": status })),
-            )
-            .await;
+        self.kit(api_key)
+            .set_status(request_id, types::RequestStatus(status))
+            .await
+            .expect("the status changes");
     }
 
     pub async fn advance_clock(&self, api_key: &str, seconds: i64) {
-        let _: Value = self
-            .control(
-                reqwest::Method::POST,
-                "/__sandbox/clock",
-                api_key,
-                Some(json!({ "advanceSeconds": seconds })),
-            )
-            .await;
+        let seconds = u64::try_from(seconds).expect("the clock only moves forward");
+        self.kit(api_key)
+            .advance_clock(std::time::Duration::from_secs(seconds))
+            .await
+            .expect("the clock moves");
     }
 
     /// A fresh isolated tenant (for clock and settings tests).
     pub async fn tenant(&self, require_email_confirmation: bool) -> TenantInfo {
-        self.control(
-            reqwest::Method::POST,
-            "/__sandbox/tenants",
-            KEY,
-            Some(json!({ "requireEmailConfirmation": require_email_confirmation })),
-        )
-        .await
+        let input = CreateTenantInput::new().require_email_confirmation(require_email_confirmation);
+        let kit = self.kit(KEY).isolated_tenant_with(&input).await;
+        kit.expect("a tenant")
+            .tenant()
+            .cloned()
+            .expect("its credentials")
     }
 
     /// Stops the sandbox and fails on any non-conforming reply.
@@ -561,7 +536,7 @@ pub fn request_otp_input(
 pub fn validate_otp_input(
     request_id: uuid::Uuid,
     otp_request_id: uuid::Uuid,
-    code: &str,
+    code: impl Into<vlens_client::Secret>,
 ) -> types::StepValidateOtpInput {
     types::StepValidateOtpInput {
         contract_storage_id: None,

@@ -22,7 +22,7 @@ async fn short_lived() -> TestSandbox {
 async fn an_otp_lives_the_configured_seconds() {
     let sandbox = short_lived().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let (user, client, request) = sandbox.approved_loan(key).await;
     let (otp_id, code) = sandbox
         .activation_otp(&client, key, &user.phone_number, request)
@@ -61,7 +61,7 @@ async fn an_otp_lives_the_configured_seconds() {
 async fn a_signing_link_lives_the_configured_seconds() {
     let sandbox = short_lived().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let (_user, client, request) = sandbox.approved_loan(key).await;
     let url = signing_link(&client, request).await;
     let (_, hash) = parse_link(&url, sandbox.base_url());
@@ -84,7 +84,7 @@ async fn a_signing_link_lives_the_configured_seconds() {
 async fn an_access_token_lives_the_configured_seconds() {
     let sandbox = short_lived().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let admin = sandbox.admin_login(key, &tenant.tenancy_name).await;
     assert_eq!(admin.expire_in_seconds, 600);
     let user = sandbox.user(key).await;

@@ -4,9 +4,10 @@
 //! control API, and off for load tests. The defaults are 10 per 15 minutes each.
 
 use crate::common::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use vlens_client::{Client, KnownErrorCode, ResultExt, types};
-use vlens_sandbox::control::RateLimitsInfo;
+use vlens_sandbox::control::{CreateUserInput, RateLimit, RateLimitsInfo, SetRateLimitsInput};
+use vlens_sandbox::kit::KitError;
 use vlens_sandbox::{Limit, RateLimits, SandboxConfig, defaults};
 
 const WINDOW: i64 = 900;
@@ -58,16 +59,16 @@ fn login_input(
 /// A tenant whose limit `name` is `max` per 900 s (the default window). Smaller than the
 /// default 10, so that each test makes fewer calls; the takeover test runs on the defaults,
 /// and `a_tenant_sets_its_own_limits_and_reset_restores_the_configured_ones` reads them.
-async fn tenant_limited(sandbox: &TestSandbox, name: &str, max: u32) -> String {
+async fn tenant_limited(sandbox: &TestSandbox, name: &str, max: i32) -> String {
     let tenant = sandbox.tenant(false).await;
-    let (status, _) = set_limits(
-        sandbox,
-        &tenant.api_key,
-        json!({ name: {"max": max, "windowSeconds": WINDOW} }),
-    )
-    .await;
-    assert_eq!(status, 200);
-    tenant.api_key.clone()
+    let limit = RateLimit::new(max, WINDOW);
+    let input = match name {
+        "otpRequests" => SetRateLimitsInput::new().otp_requests(limit),
+        "wrongOtpCodes" => SetRateLimitsInput::new().wrong_otp_codes(limit),
+        _ => SetRateLimitsInput::new().failed_passwords(limit),
+    };
+    set_limits(sandbox, tenant.api_key.expose_secret(), input).await;
+    tenant.api_key.into_exposed()
 }
 
 #[tokio::test]
@@ -162,7 +163,7 @@ async fn wrong_codes_count_across_superseded_otps() {
 async fn a_passwordless_account_cannot_be_guessed_into() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
+    let key = tenant.api_key.expose_secret();
     let user = sandbox.user(key).await;
     let client = sandbox.client(key);
     let mut guesses = 0;
@@ -180,7 +181,13 @@ async fn a_passwordless_account_cannot_be_guessed_into() {
         };
         let id = sent.phone_number_otp_request_id.expect("an OTP is sent");
         // Always wrong: the code with every digit changed.
-        let guess = wrong_code(&sandbox.otp(key, &user.phone_number).await.code);
+        let guess = wrong_code(
+            sandbox
+                .otp(key, &user.phone_number)
+                .await
+                .code
+                .expose_secret(),
+        );
         loop {
             match client
                 .digital_identity_login(&login_input(&user.phone_number, None, Some((id, &guess))))
@@ -237,7 +244,7 @@ async fn wrong_passwords_lock_the_account_until_the_window_ends() {
     let key = tenant_limited(&sandbox, "failedPasswords", 3).await;
     let key = key.as_str();
     let user = sandbox
-        .user_with(key, json!({"password": "right-pass-1"}))
+        .user_with(key, CreateUserInput::new().password("right-pass-1"))
         .await;
     let client = sandbox.client(key);
     let (client, phone) = (&client, user.phone_number.as_str());
@@ -271,14 +278,14 @@ async fn wrong_passwords_lock_the_account_until_the_window_ends() {
 async fn wrong_admin_passwords_lock_the_admin_and_unknown_names_count_for_nobody() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
-    let (status, _) = set_limits(
+    let key = tenant.api_key.expose_secret();
+    let limit = RateLimit::new(3, WINDOW);
+    set_limits(
         &sandbox,
         key,
-        json!({"failedPasswords": {"max": 3, "windowSeconds": WINDOW}}),
+        SetRateLimitsInput::new().failed_passwords(limit),
     )
     .await;
-    assert_eq!(status, 200);
     let client = Client::builder(sandbox.base_url(), key)
         .tenancy_name(&tenant.tenancy_name)
         .retry_policy(vlens_client::RetryPolicy::none())
@@ -319,37 +326,29 @@ async fn wrong_admin_passwords_lock_the_admin_and_unknown_names_count_for_nobody
 async fn set_limits(
     sandbox: &TestSandbox,
     key: &str,
-    body: Value,
-) -> (u16, Option<RateLimitsInfo>) {
-    let (status, envelope) = sandbox
-        .control_raw::<RateLimitsInfo>(
-            reqwest::Method::POST,
-            "/__sandbox/rate-limits",
-            key,
-            Some(body),
-        )
-        .await;
-    (status, envelope.data)
+    limits: SetRateLimitsInput,
+) -> RateLimitsInfo {
+    let kit = sandbox.kit(key);
+    kit.set_rate_limits(&limits).await.expect("limits")
 }
 
 #[tokio::test]
 async fn a_tenant_sets_its_own_limits_and_reset_restores_the_configured_ones() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
-    let key = tenant.api_key.as_str();
-    let (status, limits) = set_limits(&sandbox, key, json!({})).await;
-    assert_eq!(status, 200);
-    assert_eq!(limits, Some(RateLimits::default().into()));
+    let key = tenant.api_key.expose_secret();
+    let limits = set_limits(&sandbox, key, SetRateLimitsInput::new()).await;
+    assert_eq!(limits, RateLimits::default().into());
 
-    let (_, limits) = set_limits(
-        &sandbox,
-        key,
-        json!({"otpRequests": {"max": 2, "windowSeconds": 60}, "failedPasswords": null}),
-    )
-    .await;
-    let limits = limits.expect("limits");
-    assert_eq!(limits.otp_requests, Some(Limit::new(2, 60)));
-    assert_eq!(limits.wrong_otp_codes, Some(defaults::WRONG_OTP_CODE_LIMIT));
+    let limits = SetRateLimitsInput::new()
+        .otp_requests(RateLimit::new(2, 60))
+        .failed_passwords(None);
+    let limits = set_limits(&sandbox, key, limits).await;
+    assert_eq!(limits.otp_requests, Some(Limit::new(2, 60).into()));
+    assert_eq!(
+        limits.wrong_otp_codes,
+        Some(defaults::WRONG_OTP_CODE_LIMIT.into())
+    );
     assert_eq!(limits.failed_passwords, None);
 
     let (_, client, request) = sandbox.approved_loan(key).await;
@@ -363,14 +362,12 @@ async fn a_tenant_sets_its_own_limits_and_reset_restores_the_configured_ones() {
         "requestId",
     );
     // The Default tenant keeps the configured limits.
-    let (_, default_limits) = set_limits(&sandbox, KEY, json!({})).await;
-    assert_eq!(default_limits, Some(RateLimits::default().into()));
+    let default_limits = set_limits(&sandbox, KEY, SetRateLimitsInput::new()).await;
+    assert_eq!(default_limits, RateLimits::default().into());
 
-    let _: Value = sandbox
-        .control(reqwest::Method::POST, "/__sandbox/reset", key, None)
-        .await;
-    let (_, limits) = set_limits(&sandbox, key, json!({})).await;
-    assert_eq!(limits, Some(RateLimits::default().into()));
+    sandbox.kit(key).reset().await.expect("reset");
+    let limits = set_limits(&sandbox, key, SetRateLimitsInput::new()).await;
+    assert_eq!(limits, RateLimits::default().into());
     sandbox.finish().await;
 }
 
@@ -379,10 +376,10 @@ async fn bad_limits_are_refused_by_name() {
     let sandbox = TestSandbox::start().await;
     let tenant = sandbox.tenant(false).await;
     let (status, envelope) = sandbox
-        .control_raw::<Value>(
+        .control_raw(
             reqwest::Method::POST,
             "/__sandbox/rate-limits",
-            &tenant.api_key,
+            tenant.api_key.expose_secret(),
             Some(
                 json!({"otpRequests": {"max": 0, "windowSeconds": 0}, "wrongOtpCodes": {"max": 3}}),
             ),
@@ -390,27 +387,25 @@ async fn bad_limits_are_refused_by_name() {
         .await;
     assert_eq!(status, 400);
     assert!(
-        envelope
-            .error_message
+        envelope["error_message"]
+            .as_str()
             .unwrap_or_default()
             .contains("wrongOtpCodes"),
         "an incomplete limit names its field"
     );
-    let (status, envelope) = sandbox
-        .control_raw::<Value>(
-            reqwest::Method::POST,
-            "/__sandbox/rate-limits",
-            &tenant.api_key,
-            Some(json!({"otpRequests": {"max": 0, "windowSeconds": 0}})),
-        )
+    let zero = SetRateLimitsInput::new().otp_requests(RateLimit::new(0, 0));
+    let refused = sandbox
+        .kit(tenant.api_key.expose_secret())
+        .set_rate_limits(&zero)
         .await;
-    assert_eq!(status, 400);
-    let fields: Vec<&str> = envelope
-        .error_descriptions
-        .as_array()
-        .map(|items| items.iter().filter_map(|d| d["field"].as_str()).collect())
-        .unwrap_or_default();
-    assert_eq!(fields, ["otpRequests.max", "otpRequests.windowSeconds"]);
+    let Err(KitError::Control(error)) = refused else {
+        panic!("expected the control API to refuse {zero:?}, got {refused:?}");
+    };
+    assert_eq!(error.status, 400);
+    assert_eq!(
+        error.fields(),
+        ["otpRequests.max", "otpRequests.windowSeconds"]
+    );
     sandbox.finish().await;
 }
 
@@ -447,7 +442,7 @@ async fn limits_are_configured_each_on_its_own_or_all_off() {
                 .customer_sign_step_validate_otp(&validate_otp_input(
                     request,
                     id,
-                    &wrong_code(&code),
+                    wrong_code(code.expose_secret()),
                 ))
                 .await
                 .data(),

@@ -1,6 +1,8 @@
 //! `cargo xtask spec-diff OLD NEW`, and the report `cargo xtask codegen` prints: what changed
 //! between two versions of the spec, for a caller of `vlens-client`. The format and the rules
-//! are in `openapi/README.md` ("What a spec change means for callers").
+//! are in `openapi/README.md` ("What a spec change means for callers"). `cargo xtask codegen`
+//! reports the control spec the same way ([`control_since`]), for a caller of the control
+//! client generated into `vlens-sandbox`.
 //!
 //! Hand-written: the OpenAPI diff crates (schemadoc-diff, oasdiff's ports) judge changes for an
 //! HTTP client in general, while what breaks here is decided by the code progenitor and typify
@@ -26,10 +28,12 @@ use vlens_openapi::ApiSpec;
 pub use report::{Change, Level, Report};
 
 use crate::Error;
-use crate::workspace::{Layout, SPEC};
+use crate::workspace::{CONTROL_SPEC, Layout, SPEC};
 
 /// The manifest whose version the semver hint is for.
 pub const CLIENT_MANIFEST: &str = "client/Cargo.toml";
+/// The manifest of the crate the control spec's client is generated into.
+pub const SANDBOX_MANIFEST: &str = "sandbox/Cargo.toml";
 
 /// Every change from `old` to `new`: operations, then types, then error codes.
 pub fn compare(old: &ApiSpec, new: &ApiSpec) -> Report {
@@ -58,6 +62,52 @@ pub fn files(layout: Option<&Layout>, old: &Path, new: &Path) -> Result<String, 
     let old_spec = crate::spec::read(old, &old_text)?;
     let new_spec = crate::spec::read(new, &new_text)?;
     Ok(compare(&old_spec, &new_spec).render(&new_name, &old_name, version.as_deref()))
+}
+
+/// The report of the workspace's control spec against its text at git revision `rev`, for a
+/// caller of the control client generated into `vlens-sandbox`: the operations it generates
+/// (tagged `control`) and the types they use; the hosted pages are not part of that client.
+pub fn control_since(layout: &Layout, rev: &str) -> Result<String, Error> {
+    let old_text = git_show(layout, rev, CONTROL_SPEC)?;
+    let new_path = layout.path(CONTROL_SPEC);
+    let new_text = read(&new_path)?;
+    if old_text == new_text {
+        return Ok(format!("{CONTROL_SPEC}: unchanged since {rev}\n"));
+    }
+    let old_name = format!("{rev}:{CONTROL_SPEC}");
+    let old_spec = generated_control(Path::new(&old_name), &old_text)?;
+    let new_spec = generated_control(&new_path, &new_text)?;
+    let version = manifest_version(layout, SANDBOX_MANIFEST);
+    Ok(compare(&old_spec, &new_spec).render_for(
+        "vlens-sandbox",
+        CONTROL_SPEC,
+        rev,
+        version.as_deref(),
+    ))
+}
+
+/// The control spec with only the operations the control client is generated from.
+fn generated_control(path: &Path, text: &str) -> Result<ApiSpec, Error> {
+    let whole = crate::spec::read_as("sandbox-control", path, text)?;
+    let mut document = whole.raw_document().clone();
+    if let Some(paths) = document.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut() {
+            if let Some(item) = item.as_object_mut() {
+                item.retain(|_, operation| {
+                    operation.get("operationId").is_none()
+                        || operation
+                            .get("tags")
+                            .and_then(|tags| tags.as_array())
+                            .is_some_and(|tags| {
+                                tags.iter().any(|t| t == crate::control::CONTROL_TAG)
+                            })
+                });
+            }
+        }
+        paths.retain(|_, item| item.as_object().is_some_and(|item| !item.is_empty()));
+    }
+    // JSON is YAML: the reader takes the filtered document as text.
+    crate::spec::read_as("sandbox-control", path, &document.to_string())
 }
 
 fn render(
@@ -108,7 +158,12 @@ fn git_show(layout: &Layout, rev: &str, path: &str) -> Result<String, Error> {
 
 /// `package.version` of the client's manifest, if it can be read.
 fn client_version(layout: &Layout) -> Option<String> {
-    let text = std::fs::read_to_string(layout.path(CLIENT_MANIFEST)).ok()?;
+    manifest_version(layout, CLIENT_MANIFEST)
+}
+
+/// `package.version` of a workspace-relative manifest, if it can be read.
+fn manifest_version(layout: &Layout, manifest: &str) -> Option<String> {
+    let text = std::fs::read_to_string(layout.path(manifest)).ok()?;
     let manifest: toml::Table = toml::from_str(&text).ok()?;
     manifest
         .get("package")?

@@ -66,8 +66,20 @@ impl Report {
     /// The report as text, for `since` (`HEAD`, a file name) and the crate's current version
     /// (for the hint; `None` when unknown). Nothing changed: one line.
     pub fn render(&self, spec: &str, since: &str, version: Option<&str>) -> String {
+        self.render_for(CLIENT_CRATE, spec, since, version)
+    }
+
+    /// [`Report::render`] for the crate whose generated code the spec makes (`vlens-sandbox`
+    /// for its control client).
+    pub fn render_for(
+        &self,
+        krate: &str,
+        spec: &str,
+        since: &str,
+        version: Option<&str>,
+    ) -> String {
         let Some(level) = self.level() else {
-            return format!("{spec} since {since}: no change a caller of vlens-client can see\n");
+            return format!("{spec} since {since}: no change a caller of {krate} can see\n");
         };
         let sections: Vec<(Level, Vec<String>)> = [Level::Major, Level::Minor, Level::Patch]
             .into_iter()
@@ -85,7 +97,7 @@ impl Report {
         let mut out = format!(
             "{spec} since {since}: {count} change{} ({breaking} breaking)\n{}\n",
             if count == 1 { "" } else { "s" },
-            semver_hint(level, version)
+            semver_hint_for(krate, level, version)
         );
         for (heading, lines) in sections {
             out.push_str(&format!("\n{}:\n", heading.heading()));
@@ -129,16 +141,24 @@ fn grouped<'c>(changes: impl Iterator<Item = &'c Change>) -> Vec<String> {
         .collect()
 }
 
+/// The crate the Vlens spec's report is for.
+const CLIENT_CRATE: &str = "vlens-client";
+
 /// The semver hint for `vlens-client`. Cargo reads a 0.y.z version's `y` as the major number:
 /// a breaking change bumps `y`, anything else bumps `z`.
 pub fn semver_hint(level: Level, version: Option<&str>) -> String {
+    semver_hint_for(CLIENT_CRATE, level, version)
+}
+
+/// [`semver_hint`] for another crate.
+pub fn semver_hint_for(krate: &str, level: Level, version: Option<&str>) -> String {
     let what = match level {
         Level::Major => "major (breaking)",
         Level::Minor => "minor (adds API)",
         Level::Patch => "patch",
     };
     let Some((current, [major, minor, patch])) = version.and_then(|v| Some((v, parse(v)?))) else {
-        return format!("semver hint for vlens-client: {what}");
+        return format!("semver hint for {krate}: {what}");
     };
     let next = match (major, level) {
         (0, Level::Major) => [0, minor + 1, 0],
@@ -156,7 +176,7 @@ pub fn semver_hint(level: Level, version: Option<&str>) -> String {
     } else {
         ""
     };
-    format!("semver hint for vlens-client: {what}, {current} → {next}{rule}")
+    format!("semver hint for {krate}: {what}, {current} → {next}{rule}")
 }
 
 /// `MAJOR.MINOR.PATCH`; a pre-release or build suffix gives no hint. Three numbers do not need
