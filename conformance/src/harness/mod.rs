@@ -46,6 +46,9 @@ pub enum HarnessError {
     /// The target could not be set up.
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// `RUST_TEST_THREADS` is not a positive number.
+    #[error("RUST_TEST_THREADS must be a positive number of threads, not `{0}`")]
+    TestThreads(String),
     /// A `--report` (or `VLENS_REPORT`) entry is not `FORMAT=PATH`.
     #[error("{0}")]
     Report(String),
@@ -77,18 +80,26 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         .collect::<Result<Vec<_>, _>>()
         .map_err(HarnessError::Report)?;
     let started = Instant::now();
-    let suite = suite::load(&options.cases_dir, &options.cases_shown_as).map_err(|source| {
-        HarnessError::Cases {
-            dir: options.cases_dir.display().to_string(),
-            source,
-        }
-    })?;
+    let threads = test_threads(arguments, |name| std::env::var(name).ok())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(HarnessError::Runtime)?;
-    let target = Arc::new(runtime.block_on(target(options))?);
+    // The target is set up (a sandbox started, a health probe answered) while the cases load.
+    let (suite, target) = std::thread::scope(|scope| {
+        let suite = scope.spawn(|| suite::load(&options.cases_dir, &options.cases_shown_as));
+        let target = runtime.block_on(target(options));
+        let suite = suite
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (suite, target)
+    });
+    let suite = suite.map_err(|source| HarnessError::Cases {
+        dir: options.cases_dir.display().to_string(),
+        source,
+    })?;
+    let target = Arc::new(target?);
     let plans: Vec<(&LoadedCase, Plan)> = suite
         .cases
         .iter()
@@ -145,6 +156,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         .collect();
     let filtered_out = (all.len() - selected.len()) as u64;
     let mut libtest_arguments = arguments.clone();
+    libtest_arguments.test_threads = Some(threads.unwrap_or_else(|| target.cases_at_once()));
     if let Some(events) = &events {
         events.started(selected.len());
         for result in &ignored_now {
@@ -250,6 +262,27 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     }
     Ok(conclusion)
 }
+
+/// How many trials run at once as the user asked: `--test-threads`, else `RUST_TEST_THREADS`
+/// (which libtest-mimic does not read itself); `None` leaves it to the target.
+fn test_threads(
+    arguments: &Arguments,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<usize>, HarnessError> {
+    if let Some(threads) = arguments.test_threads {
+        return Ok(Some(threads));
+    }
+    let Some(text) = var(TEST_THREADS_VAR) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<usize>() {
+        Ok(threads) if threads > 0 => Ok(Some(threads)),
+        _ => Err(HarnessError::TestThreads(text)),
+    }
+}
+
+/// The variable cargo's own test harness reads for its thread count.
+const TEST_THREADS_VAR: &str = "RUST_TEST_THREADS";
 
 /// Where libtest-mimic's own output goes when this harness prints the JSON events.
 const NULL_DEVICE: &str = if cfg!(windows) { "NUL" } else { "/dev/null" };
@@ -471,6 +504,26 @@ fn trials(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_threads_come_from_the_flag_then_the_variable() {
+        let none = Arguments::default();
+        let flag = Arguments {
+            test_threads: Some(3),
+            ..Arguments::default()
+        };
+        let set = |value: &'static str| move |_: &str| Some(value.to_owned());
+        assert_eq!(test_threads(&none, |_| None).unwrap(), None);
+        assert_eq!(test_threads(&none, set(" 5 ")).unwrap(), Some(5));
+        assert_eq!(test_threads(&flag, set("5")).unwrap(), Some(3));
+        for bad in ["0", "many", ""] {
+            let error = test_threads(&none, set(bad)).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("RUST_TEST_THREADS must be a positive number of threads, not `{bad}`")
+            );
+        }
+    }
 
     #[test]
     fn the_test_entry_point_honours_every_variable() {
