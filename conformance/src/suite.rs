@@ -52,19 +52,40 @@ pub struct Suite {
     pub cases: Vec<LoadedCase>,
     /// Files that do not.
     pub bad: Vec<BadFile>,
+    /// The trial names of the files left unread ([`load_selected`]).
+    pub unread: Vec<String>,
 }
 
 /// Loads every `*.yaml` and `*.yml` below `dir`, in path order. `shown_as` is how the directory
 /// is named in messages (`conformance/cases`).
 pub fn load(dir: &Path, shown_as: &str) -> Result<Suite, std::io::Error> {
+    load_selected(dir, shown_as, |_| true)
+}
+
+/// [`load`], reading and linting only the files whose trial name `selected` keeps (a filtered
+/// run pays for the cases it runs); the others are listed in [`Suite::unread`]. Two files
+/// naming the same snapshot are only found among the files read.
+pub fn load_selected(
+    dir: &Path,
+    shown_as: &str,
+    selected: impl Fn(&str) -> bool,
+) -> Result<Suite, std::io::Error> {
     let mut paths = Vec::new();
     collect(dir, &mut paths)?;
     paths.sort();
+    let mut suite = Suite::default();
     let files: Vec<CaseFile> = paths
         .into_iter()
         .map(|path| CaseFile::new(dir, shown_as, path))
+        .filter_map(|file| {
+            if selected(&file.trial) {
+                Some(file)
+            } else {
+                suite.unread.push(file.trial);
+                None
+            }
+        })
         .collect();
-    let mut suite = Suite::default();
     for result in load_on_every_core(&files) {
         match result {
             Ok(loaded) => suite.cases.push(loaded),

@@ -75,7 +75,7 @@ fn not_found_reached_by_fetch_counts_in_the_table_as_in_the_static_check() {
         .expect("the case that expects NotFound through fetch");
     let alone = suite::Suite {
         cases: vec![loaded.clone()],
-        bad: Vec::new(),
+        ..suite::Suite::default()
     };
     // Statically, the case expects NotFound.
     assert!(

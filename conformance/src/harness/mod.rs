@@ -88,7 +88,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         .map_err(HarnessError::Runtime)?;
     // The target is set up (a sandbox started, a health probe answered) while the cases load.
     let (suite, target) = std::thread::scope(|scope| {
-        let suite = scope.spawn(|| suite::load(&options.cases_dir, &options.cases_shown_as));
+        let suite = scope.spawn(|| load_suite(arguments, options, !reports.is_empty()));
         let target = runtime.block_on(target(options));
         let suite = suite
             .join()
@@ -261,6 +261,26 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         ));
     }
     Ok(conclusion)
+}
+
+/// The suite: on a filtered run only the files the filter keeps, unless something needs them
+/// all (a coverage check the filter keeps, a report's drift section).
+fn load_suite(
+    arguments: &Arguments,
+    options: &Options,
+    reporting: bool,
+) -> Result<Suite, std::io::Error> {
+    let kept = |name: &str| !arguments.is_filtered_out(&Trial::test(name, || Ok(())));
+    let needs_all = reporting
+        || (options.coverage_trials
+            && [coverage::OPERATIONS_TRIAL, coverage::ERROR_CODES_TRIAL]
+                .into_iter()
+                .any(kept));
+    if needs_all {
+        suite::load(&options.cases_dir, &options.cases_shown_as)
+    } else {
+        suite::load_selected(&options.cases_dir, &options.cases_shown_as, kept)
+    }
 }
 
 /// How many trials run at once as the user asked: `--test-threads`, else `RUST_TEST_THREADS`
@@ -450,7 +470,12 @@ fn trials(
     shared: &Arc<Shared>,
     options: &Options,
 ) -> Vec<Trial> {
-    let mut trials = Vec::new();
+    // Filtered out whatever they hold: here so that libtest counts them as filtered out.
+    let mut trials: Vec<Trial> = suite
+        .unread
+        .iter()
+        .map(|name| Trial::test(name.clone(), || Err("a case file left unread ran".into())))
+        .collect();
     for bad in &suite.bad {
         let result = TrialResult::bad_file(bad);
         let shared = Arc::clone(shared);
