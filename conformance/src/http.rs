@@ -240,12 +240,13 @@ fn envelope_failure(method: &Method, path: &str, status: u16, json: &Value) -> S
         .get("error_message")
         .map(value_text)
         .unwrap_or_default();
-    format!(
-        "{method} {path}: HTTP {status}, error_code {code}: {message}; {}",
-        json.get("error_descriptions")
-            .map(|d| d.to_string())
-            .unwrap_or_default()
-    )
+    // The field-by-field descriptions only when there are some (not `; null`).
+    let descriptions = json
+        .get("error_descriptions")
+        .filter(|descriptions| !descriptions.is_null())
+        .map(|descriptions| format!("; {descriptions}"))
+        .unwrap_or_default();
+    format!("{method} {path}: HTTP {status}, error_code {code}: {message}{descriptions}")
 }
 
 /// The sandbox's test kit for the tenant of `api_key`, over the target's HTTP client: a
@@ -295,6 +296,22 @@ pub fn control_outcome<T: Serialize>(
 mod tests {
     use super::*;
     use crate::target::Target;
+
+    #[test]
+    fn a_refusal_names_its_descriptions_only_when_it_has_some() {
+        let bare = json!({"data": null, "error_code": 507, "error_message": "Full",
+                          "error_descriptions": null});
+        assert_eq!(
+            envelope_failure(&Method::POST, "/__sandbox/users", 507, &bare),
+            "POST /__sandbox/users: HTTP 507, error_code 507: Full"
+        );
+        let described = json!({"error_code": 400, "error_message": "Bad",
+                               "error_descriptions": [{"field": "email"}]});
+        assert_eq!(
+            envelope_failure(&Method::POST, "/__sandbox/users", 400, &described),
+            r#"POST /__sandbox/users: HTTP 400, error_code 400: Bad; [{"field":"email"}]"#
+        );
+    }
 
     /// A control call made through the kit fails with the words a raw fixture call used: the
     /// harness's messages did not change when its control calls moved onto the kit.
