@@ -84,21 +84,7 @@ fn a_filtered_run_reads_only_the_files_it_runs() {
     assert_eq!(suite.unread.len(), EXPECTED.len());
 
     // Through the harness: the broken files are filtered out, not failed.
-    let snapshots = tempfile::tempdir().unwrap();
-    let mut options = vlens_conformance::harness::Options::default_suite(None);
-    options.use_cases(dir());
-    options.cases_shown_as = SHOWN.to_owned();
-    options.coverage_trials = false;
-    options.snapshots_dir = snapshots.path().to_owned();
-    options.settings = Default::default();
-    let arguments = libtest_mimic::Arguments {
-        test_threads: Some(2),
-        format: Some(libtest_mimic::FormatSetting::Json),
-        filter: Some("good".to_owned()),
-        exact: true,
-        ..Default::default()
-    };
-    let conclusion = vlens_conformance::harness::run(&arguments, &options).unwrap();
+    let conclusion = common::run_filtered(&dir(), SHOWN, false, "good", true);
     assert_eq!(conclusion.num_passed, 1);
     assert_eq!(conclusion.num_failed, 0);
     assert_eq!(conclusion.num_filtered_out, EXPECTED.len() as u64);

@@ -18,6 +18,18 @@ use vlens_conformance::target::Target;
 /// Runs the case files of `dir` as trials against the embedded sandbox (snapshots in a
 /// temporary directory), with the static coverage trials when `coverage_trials`.
 pub fn run_quietly(dir: &Path, shown: &str, coverage_trials: bool) -> Conclusion {
+    // A filter that matches every trial: see `run_filtered`.
+    run_filtered(dir, shown, coverage_trials, "", false)
+}
+
+/// [`run_quietly`] with a libtest filter (`exact`: the whole name).
+pub fn run_filtered(
+    dir: &Path,
+    shown: &str,
+    coverage_trials: bool,
+    filter: &str,
+    exact: bool,
+) -> Conclusion {
     let snapshots = tempfile::tempdir().unwrap();
     let mut options = Options::default_suite(None);
     options.use_cases(dir.to_owned());
@@ -25,12 +37,13 @@ pub fn run_quietly(dir: &Path, shown: &str, coverage_trials: bool) -> Conclusion
     options.coverage_trials = coverage_trials;
     options.snapshots_dir = snapshots.path().to_owned();
     options.settings = Default::default();
-    // JSON events, and a filter that matches every trial: this inner run's own (expected)
-    // failures must not print a `test result: FAILED` line into the outer test's output.
+    // JSON events, and a filter: this inner run's own (expected) failures must not print a
+    // `test result: FAILED` line into the outer test's output.
     let arguments = libtest_mimic::Arguments {
         test_threads: Some(2),
         format: Some(libtest_mimic::FormatSetting::Json),
-        filter: Some(String::new()),
+        filter: Some(filter.to_owned()),
+        exact,
         ..Default::default()
     };
     run(&arguments, &options).unwrap()
