@@ -31,7 +31,7 @@ use typify::{TypeDetails, TypeSpace};
 use vlens_openapi::{ApiSpec, Operation};
 
 use crate::workspace::{CONTROL_SPEC, GENERATED_CONTROL, Layout, SPEC};
-use crate::{Error, adjust, builders, constructors, generate, spec, tristate};
+use crate::{Error, adjust, builders, constructors, generate, meta, spec, tristate};
 
 /// The tag of the operations generated.
 pub const CONTROL_TAG: &str = "control";
@@ -197,34 +197,7 @@ fn replies(spec: &ApiSpec, types: &TypeSpace) -> Result<TokenStream, Vec<String>
 }
 
 fn reply_impl(types: &TypeSpace, name: &str) -> Result<TokenStream, String> {
-    let ty = types
-        .iter_types()
-        .find(|t| t.name() == name)
-        .ok_or_else(|| format!("schema `{name}`: no generated type"))?;
-    let TypeDetails::Struct(details) = ty.details() else {
-        return Err(format!(
-            "schema `{name}` is not an object, so not an envelope"
-        ));
-    };
-    let fields: Vec<(String, typify::TypeId)> = details
-        .properties()
-        .map(|(n, id)| (n.to_string(), id))
-        .collect();
-    for required in ["data", "error_code", "error_message", "error_descriptions"] {
-        if !fields.iter().any(|(n, _)| n == required) {
-            return Err(format!(
-                "schema `{name}` has no `{required}`, so it is not an envelope"
-            ));
-        }
-    }
-    let data_id = fields
-        .iter()
-        .find(|(n, _)| n == "data")
-        .map(|(_, id)| id.clone())
-        .ok_or_else(|| format!("schema `{name}` has no `data`"))?;
-    let data = types
-        .get_type(&data_id)
-        .map_err(|e| format!("schema `{name}`: {e}"))?;
+    let meta::EnvelopeType { ty, data, .. } = meta::envelope_type(types, name)?;
     let TypeDetails::Option(inner) = data.details() else {
         return Err(format!(
             "schema `{name}`: `data` must be required and nullable (an Option of the data)"

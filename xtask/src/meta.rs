@@ -311,8 +311,23 @@ fn named_type(types: &TypeSpace, schema: &str) -> Option<TokenStream> {
         .map(|t| t.ident())
 }
 
-/// `impl Envelope` for one envelope type, with `Data` the type inside `data`'s Option.
-fn envelope_impl(types: &TypeSpace, name: &str) -> Result<TokenStream, String> {
+/// An envelope schema's generated type, its fields and its `data`'s type, once it is checked to
+/// have the four envelope fields (the Vlens client's `Envelope` impls and the control client's
+/// `ControlReply` impls both start here).
+pub(crate) struct EnvelopeType<'a> {
+    /// The envelope's type.
+    pub ty: typify::Type<'a>,
+    /// Its properties and their types.
+    pub fields: Vec<(String, typify::TypeId)>,
+    /// The type of `data`.
+    pub data: typify::Type<'a>,
+}
+
+/// The envelope type of schema `name`, or why it is not one.
+pub(crate) fn envelope_type<'a>(
+    types: &'a TypeSpace,
+    name: &str,
+) -> Result<EnvelopeType<'a>, String> {
     let ty = types
         .iter_types()
         .find(|t| t.name() == name)
@@ -333,7 +348,6 @@ fn envelope_impl(types: &TypeSpace, name: &str) -> Result<TokenStream, String> {
             ));
         }
     }
-    let ident = ty.ident();
     let data_id = fields
         .iter()
         .find(|(n, _)| n == "data")
@@ -342,6 +356,13 @@ fn envelope_impl(types: &TypeSpace, name: &str) -> Result<TokenStream, String> {
     let data = types
         .get_type(&data_id)
         .map_err(|e| format!("schema `{name}`: {e}"))?;
+    Ok(EnvelopeType { ty, fields, data })
+}
+
+/// `impl Envelope` for one envelope type, with `Data` the type inside `data`'s Option.
+fn envelope_impl(types: &TypeSpace, name: &str) -> Result<TokenStream, String> {
+    let EnvelopeType { ty, fields, data } = envelope_type(types, name)?;
+    let ident = ty.ident();
     // `data` is required and nullable, so typify makes it an Option; an untyped `data` (the
     // error envelope) is a serde_json::Value whose null means "no data".
     let (data_type, into_data) = match data.details() {
