@@ -1,33 +1,15 @@
 //! `cargo xtask codegen`: determinism, `--check`, and that the spec drives the output.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{scratch_workspace, workspace_root};
+
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use xtask::workspace::{
-    GENERATED_BUILDERS, GENERATED_CLIENT, GENERATED_FILES, GENERATED_SPEC_META, SPEC, SPECS,
-};
+use xtask::workspace::{GENERATED_BUILDERS, GENERATED_CLIENT, GENERATED_SPEC_META, SPEC};
 use xtask::{Layout, Mode, Outcome};
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
-}
-
-/// A throw-away workspace holding copies of the spec and the generated files.
-fn scratch_workspace() -> (tempfile::TempDir, Layout) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let real = Layout::new(workspace_root());
-    for file in SPECS.into_iter().chain(GENERATED_FILES) {
-        let target = dir.path().join(file);
-        std::fs::create_dir_all(target.parent().expect("file has a parent")).expect("mkdir");
-        std::fs::copy(real.path(file), &target).expect("copy");
-    }
-    let layout = Layout::new(dir.path());
-    (dir, layout)
-}
 
 fn read(layout: &Layout, file: &str) -> String {
     std::fs::read_to_string(layout.path(file)).expect("read")

@@ -1,31 +1,13 @@
 //! `cargo xtask codegen`'s control step: `openapi/sandbox-control.yaml` →
 //! `sandbox/src/generated_control.rs`, checked by `--check`, refused when it cannot be right.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{scratch_workspace, workspace_root};
 
 use serde_json::{Value, json};
-use xtask::workspace::{CONTROL_SPEC, GENERATED_CONTROL, GENERATED_FILES, SPECS};
+use xtask::workspace::{CONTROL_SPEC, GENERATED_CONTROL};
 use xtask::{Error, Layout, Mode, Outcome};
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
-}
-
-/// A throw-away workspace holding copies of the specs and the generated files.
-fn scratch_workspace() -> (tempfile::TempDir, Layout) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let real = Layout::new(workspace_root());
-    for file in SPECS.into_iter().chain(GENERATED_FILES) {
-        let target = dir.path().join(file);
-        std::fs::create_dir_all(target.parent().expect("file has a parent")).expect("mkdir");
-        std::fs::copy(real.path(file), &target).expect("copy");
-    }
-    let layout = Layout::new(dir.path());
-    (dir, layout)
-}
 
 fn control_spec(layout: &Layout) -> Value {
     let text = std::fs::read_to_string(layout.path(CONTROL_SPEC)).expect("read");

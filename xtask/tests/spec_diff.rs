@@ -2,7 +2,10 @@
 //! made on a copy of the real spec, is reported once with its weight for a caller of
 //! vlens-client.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::workspace_root;
+
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -339,13 +342,6 @@ fn the_semver_hint_maps_levels_onto_a_0x_crate() {
         semver_hint(Level::Minor, Some("0.1.0-rc.1")),
         "semver hint for vlens-client: minor (adds API)"
     );
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
 }
 
 #[test]
