@@ -38,6 +38,12 @@ pub fn drop_client_headers(spec: &mut OpenAPI) {
 fn operations_mut(
     item: &mut openapiv3::PathItem,
 ) -> impl Iterator<Item = &mut openapiv3::Operation> {
+    operation_slots(item).into_iter().filter_map(Option::as_mut)
+}
+
+/// A path item's place for an operation of each method (openapiv3 has no iterator over them
+/// that allows changing or removing one).
+fn operation_slots(item: &mut openapiv3::PathItem) -> [&mut Option<openapiv3::Operation>; 8] {
     [
         &mut item.get,
         &mut item.put,
@@ -48,8 +54,6 @@ fn operations_mut(
         &mut item.patch,
         &mut item.trace,
     ]
-    .into_iter()
-    .filter_map(Option::as_mut)
 }
 
 /// The string format secrets are rewritten to; [`crate::generate::settings`] maps it to the
@@ -162,16 +166,7 @@ pub fn keep_operations(spec: &mut OpenAPI, keep: impl Fn(&openapiv3::Operation) 
         let ReferenceOr::Item(item) = item else {
             continue;
         };
-        for slot in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ] {
+        for slot in operation_slots(item) {
             if slot.as_ref().is_some_and(|operation| !keep(operation)) {
                 *slot = None;
             }

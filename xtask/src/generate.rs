@@ -6,8 +6,15 @@ use quote::quote;
 
 use crate::Error;
 
-/// The generator settings, each for a reason.
+/// The Vlens client's generator settings: those both clients share, for the Vlens client's
+/// state and its `Secret`.
 pub fn settings() -> GenerationSettings {
+    shared_settings(quote! { crate::auth::ClientState }, "crate::Secret")
+}
+
+/// The generator settings both clients share, each for a reason. `state` is the per-client
+/// state the hooks read; `secret` the redacting type every credential becomes.
+fn shared_settings(state: TokenStream, secret: &str) -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
         // Positional methods check every required argument at compile time; the builder style
@@ -17,9 +24,10 @@ pub fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Positional)
         // Positional + Separate is unimplemented in progenitor 0.15 (it panics).
         .with_tag(TagStyle::Merged)
-        // The hand layer's per-client state (ApiKey, tenancy, the replaceable bearer token,
-        // the retry policy) travels inside the generated Client ...
-        .with_inner_type(quote! { crate::auth::ClientState })
+        // The hand layer's per-client state (for the Vlens client: the ApiKey, the tenancy, the
+        // replaceable bearer token, the retry policy; for the control client: its ApiKey)
+        // travels inside the generated Client ...
+        .with_inner_type(state)
         // ... and its ClientHooks impl adds the auth headers and retries. `Expected` makes a
         // missing impl a compile error instead of a client that silently sends no ApiKey.
         .with_hooks(HooksMode::Expected)
@@ -36,36 +44,22 @@ pub fn settings() -> GenerationSettings {
                 format: Some(crate::adjust::SECRET_FORMAT.to_string()),
                 ..Default::default()
             },
-            "crate::Secret",
+            secret,
             [progenitor::TypeImpl::Default].into_iter(),
         );
     settings
 }
 
-/// The settings for the sandbox's control client (`openapi/sandbox-control.yaml`): those of the
-/// Vlens client where the reason is the same, and these differences.
+/// The settings for the sandbox's control client (`openapi/sandbox-control.yaml`): the shared
+/// ones — its state is `control::ControlState`, whose hooks (vlens-sandbox's `control::client`)
+/// add its ApiKey to every call, and its credentials are the Vlens client's `Secret`, so that a
+/// token from the control API goes to `vlens_client::Client::set_bearer_token` as it is — and
+/// the types both specs share.
 pub fn control_settings() -> GenerationSettings {
-    let mut settings = GenerationSettings::new();
-    settings
-        .with_interface(InterfaceStyle::Positional)
-        .with_tag(TagStyle::Merged)
-        // The ApiKey lives in the control client's state, and its hooks (vlens-sandbox's
-        // `control::client`) add it to every call.
-        .with_inner_type(quote! { crate::control::ControlState })
-        .with_hooks(HooksMode::Expected)
-        .with_map_type("::std::collections::BTreeMap")
-        .with_derive("PartialEq")
-        // The same redacting type as the Vlens client's: a token from the control API is handed
-        // to `vlens_client::Client::set_bearer_token` as it is.
-        .with_conversion(
-            schemars::schema::SchemaObject {
-                instance_type: Some(schemars::schema::InstanceType::String.into()),
-                format: Some(crate::adjust::SECRET_FORMAT.to_string()),
-                ..Default::default()
-            },
-            "::vlens_client::Secret",
-            [progenitor::TypeImpl::Default].into_iter(),
-        );
+    let mut settings = shared_settings(
+        quote! { crate::control::ControlState },
+        "::vlens_client::Secret",
+    );
     // A schema both specs define alike (`control::SHARED_TYPES` checks that they do) is the Vlens
     // client's type: a location from a test goes to either API without conversion.
     for (name, path) in crate::control::SHARED_TYPES {
