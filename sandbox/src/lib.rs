@@ -50,3 +50,8 @@ pub use config::{
 };
 pub use geo::{destination_point, distance_km};
 pub use server::{RunningSandbox, StartError, start};
+
+/// The README's Rust examples, compiled by `cargo test --doc` so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
