@@ -18,7 +18,7 @@ use crate::plan::{Plan, StatusPath, UserSource};
 use crate::run::remote::{self, Lease};
 use crate::run::state::{State, UserState};
 use crate::target::TenantCredentials;
-use crate::template::functions::generated_field_values;
+use crate::template::generated_field_values;
 use crate::template::value_text;
 
 /// Where users are registered unless a fixture says otherwise (Cairo, the sandbox's default).

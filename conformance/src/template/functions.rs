@@ -8,10 +8,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{SecondsFormat, Utc};
 use rand::Rng as _;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::recipients::PhoneRange;
 use crate::template::png::png;
+use crate::template::product_fields::field_values;
+use crate::template::url::{query_param, set_query_param, url_path};
 use crate::template::{Arg, value_text};
 
 /// The units a number may carry.
@@ -397,132 +399,6 @@ fn tamper(text: &str) -> String {
     chars.into_iter().collect()
 }
 
-/// The `name` parameter of a URL's query string, percent-decoded.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let query = query.split('#').next().unwrap_or(query);
-    query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (key == name).then(|| percent_decode(value))
-    })
-}
-
-/// The URL with query parameter `name` set to `value` (replaced, or added).
-pub fn set_query_param(url: &str, name: &str, value: &str) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let mut pairs: Vec<String> = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter(|pair| pair.split('=').next() != Some(name))
-        .map(str::to_owned)
-        .collect();
-    pairs.push(format!("{name}={value}"));
-    format!("{base}?{}", pairs.join("&"))
-}
-
-/// `/path?query` of an absolute URL.
-pub fn url_path(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))?;
-    Some(rest.find('/').map_or("/", |index| &rest[index..]))
-}
-
-/// Query-string decoding: `+` is a space, then `%XX` escapes.
-fn percent_decode(text: &str) -> String {
-    vlens_openapi::percent_decode(&text.replace('+', " "))
-}
-
-/// The value of every date field of a generated request: fixed and far ahead, like the dates
-/// the cases write, so that a snapshot of a request does not change with the day it runs on.
-pub const FIXTURE_DATE: &str = "2030-01-01";
-
-/// Values for a product's template: the first choice of each dropdown, [`FIXTURE_DATE`], a
-/// plausible text; tables (the provider's) and fields with a default are left out.
-pub fn generated_field_values(template: &Value) -> Map<String, Value> {
-    let mut values = Map::new();
-    let fields = template
-        .get("requestsFields")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for field in fields {
-        let Some(key) = field.get("key").and_then(Value::as_str) else {
-            continue;
-        };
-        let kind = field.get("type").and_then(Value::as_str).unwrap_or("text");
-        let has_default = field.get("defaultValue").and_then(Value::as_str).is_some();
-        if kind == "table" || has_default {
-            continue;
-        }
-        let value = match kind {
-            "dropdown" => field
-                .pointer("/availableValues/0")
-                .and_then(Value::as_str)
-                .or_else(|| {
-                    field
-                        .pointer("/availableValuesItems/0/name")
-                        .and_then(Value::as_str)
-                })
-                .unwrap_or("1")
-                .to_owned(),
-            "date" => FIXTURE_DATE.to_owned(),
-            _ => {
-                let lower = key.to_ascii_lowercase();
-                if lower.contains("name") {
-                    "Conformance Test".to_owned()
-                } else if ["amount", "income", "value", "price"]
-                    .iter()
-                    .any(|w| lower.contains(w))
-                {
-                    "10000".to_owned()
-                } else {
-                    "conformance".to_owned()
-                }
-            }
-        };
-        values.insert(key.to_owned(), json!(value));
-    }
-    values
-}
-/// `field_values(template)`: values for every field of a product's template (the `data` of
-/// GetBusinessRequestTypeTemplateFields), so that a case creates a request of whatever product
-/// the target has; `field_values(template, 'bad-dropdown')` puts a value outside its list in
-/// the first dropdown, `'unknown-key'` adds a key the template does not have.
-fn field_values(template: &Value, variant: Option<&str>) -> Result<Value, String> {
-    if template
-        .get("requestsFields")
-        .and_then(Value::as_array)
-        .is_none()
-    {
-        return Err("not a product template (it has no `requestsFields` list)".to_owned());
-    }
-    let mut values = generated_field_values(template);
-    match variant {
-        None => {}
-        Some("unknown-key") => {
-            values.insert("conformanceUnknownKey".to_owned(), json!("x"));
-        }
-        Some("bad-dropdown") => {
-            let dropdown = template
-                .get("requestsFields")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .find(|field| field.get("type").and_then(Value::as_str) == Some("dropdown"))
-                .and_then(|field| field.get("key").and_then(Value::as_str))
-                .ok_or("the template has no dropdown field")?;
-            values.insert(dropdown.to_owned(), json!("Conformance-Not-A-Choice"));
-        }
-        Some(other) => {
-            return Err(format!(
-                "`{other}` is not a variant (`bad-dropdown`, `unknown-key`)"
-            ));
-        }
-    }
-    Ok(Value::Object(values))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -642,17 +518,9 @@ mod tests {
     }
 
     #[test]
-    fn codes_hashes_and_urls() {
+    fn codes_hashes_and_durations() {
         assert_eq!(wrong_code("123456"), "678901");
         assert_ne!(tamper("abc0"), "abc0");
-        let url = "https://h/sign?RequestId=a%2Db&SecurityHash=ff00";
-        assert_eq!(query_param(url, "SecurityHash").as_deref(), Some("ff00"));
-        assert_eq!(query_param(url, "RequestId").as_deref(), Some("a-b"));
-        assert_eq!(query_param(url, "nope"), None);
-        assert_eq!(
-            url_path(url),
-            Some("/sign?RequestId=a%2Db&SecurityHash=ff00")
-        );
         assert_eq!(parse_duration("150ms"), Ok(Duration::from_millis(150)));
         assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
         assert!(parse_duration("2 parsecs").is_err());
@@ -728,37 +596,5 @@ mod tests {
             );
         }
         assert!(sandbox_call("nope", &[]).is_err_and(|e| e.contains("unknown function")));
-    }
-}
-
-#[cfg(test)]
-mod field_value_tests {
-    use super::*;
-
-    #[test]
-    fn field_values_skip_tables_and_defaults() {
-        let template = json!({"requestsFields": [
-            {"key": "fullName", "type": "text"},
-            {"key": "loanAmount", "type": "text"},
-            {"key": "purpose", "type": "dropdown", "availableValues": ["Car", "Home"]},
-            {"key": "start", "type": "date"},
-            {"key": "term", "type": "dropdown", "availableValues": ["12"], "defaultValue": "12"},
-            {"key": "plan", "type": "table"}
-        ]});
-        let values = generated_field_values(&template);
-        assert_eq!(values["fullName"], "Conformance Test");
-        assert_eq!(values["loanAmount"], "10000");
-        assert_eq!(values["purpose"], "Car");
-        // The same on every day the suite runs (snapshots record it), and a real date.
-        assert_eq!(values["start"], FIXTURE_DATE);
-        assert!(chrono::NaiveDate::parse_from_str(FIXTURE_DATE, "%Y-%m-%d").is_ok());
-        assert!(!values.contains_key("term"));
-        assert!(!values.contains_key("plan"));
-        let bad = field_values(&template, Some("bad-dropdown")).unwrap();
-        assert_eq!(bad["purpose"], "Conformance-Not-A-Choice");
-        let unknown = field_values(&template, Some("unknown-key")).unwrap();
-        assert!(unknown.get("conformanceUnknownKey").is_some());
-        assert!(field_values(&json!({"x": 1}), None).is_err());
-        assert!(field_values(&template, Some("nope")).is_err());
     }
 }

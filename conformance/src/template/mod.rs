@@ -21,9 +21,12 @@ use serde_json::{Value, json};
 pub mod functions;
 mod parse;
 mod png;
+mod product_fields;
 pub mod tnode;
+mod url;
 
 pub use functions::Generators;
+pub(crate) use product_fields::generated_field_values;
 pub use tnode::{TKind, TNode};
 
 /// A parsed template: literal text and expressions.
