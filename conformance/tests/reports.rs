@@ -276,6 +276,12 @@ fn a_filtered_run_prints_the_reasons_of_what_it_ignored() {
     let (code, stdout) = run(dir.path(), &["elsewhere"]);
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains(&format!("{IGNORED}: {REASON}")), "{stdout}");
+    // The trial's own line says why, as libtest-mimic words a reason: `ignored (REASON)`.
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with(&format!("test {IGNORED} ")))
+        .unwrap_or_else(|| panic!("no line for {IGNORED}:\n{stdout}"));
+    assert!(line.contains(&format!("... ignored ({REASON}")), "{line}");
     assert!(
         !stdout.contains("coverage of"),
         "a filtered run prints no coverage"
@@ -285,6 +291,22 @@ fn a_filtered_run_prints_the_reasons_of_what_it_ignored() {
         listed.contains(&format!("{IGNORED}: test (ignored: {REASON}")),
         "{listed}"
     );
+}
+
+#[test]
+fn the_trials_the_target_cannot_run_are_flagged_for_ignored_and_nextest() {
+    let dir = tempfile::tempdir().unwrap();
+    // cargo nextest learns which trials to skip from `--list --format terse --ignored`.
+    let (code, listed) = run(dir.path(), &["--list", "--format", "terse", "--ignored"]);
+    assert_eq!(code, Some(0), "{listed}");
+    assert_eq!(listed.trim(), format!("{IGNORED}: test"));
+    let (code, stdout) = run(dir.path(), &["--ignored"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("... ignored ({REASON}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed; 0 failed; 1 ignored"), "{stdout}");
 }
 
 #[test]

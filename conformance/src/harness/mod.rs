@@ -18,7 +18,7 @@ use crate::report::coverage::{self, Coverage};
 use crate::report::results::{Collector, RunMeta, RunResults, Summary, TrialResult};
 use crate::run::{CaseRun, RunContext, run_case};
 use crate::snapshot::SnapshotStore;
-use crate::suite::{self, LoadedCase, Suite};
+use crate::suite::{LoadedCase, StreamedSuite, Suite};
 use crate::target::{Target, TargetError, profile};
 
 mod events;
@@ -86,37 +86,33 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         .enable_all()
         .build()
         .map_err(HarnessError::Runtime)?;
-    // The target is set up (a sandbox started, a health probe answered) while the cases load.
-    let (suite, target) = std::thread::scope(|scope| {
-        let suite = scope.spawn(|| load_suite(arguments, options, !reports.is_empty()));
-        let target = runtime.block_on(target(options));
-        let suite = suite
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (suite, target)
-    });
-    let suite = suite.map_err(|source| HarnessError::Cases {
-        dir: options.cases_dir.display().to_string(),
-        source,
+    // The case files load in the background while the target is set up (a sandbox started, a
+    // health probe answered); each trial waits only for its own file.
+    let cases = load_suite(arguments, options, !reports.is_empty()).map_err(|source| {
+        HarnessError::Cases {
+            dir: options.cases_dir.display().to_string(),
+            source,
+        }
     })?;
-    let target = Arc::new(target?);
-    let plans: Vec<(&LoadedCase, Plan)> = suite
-        .cases
-        .iter()
-        .map(|loaded| (loaded, plan::plan(&loaded.case, &target)))
-        .collect();
+    let target = Arc::new(runtime.block_on(target(options))?);
     let json = matches!(arguments.format, Some(FormatSetting::Json));
-    if options.plan_only {
-        print(&crate::report::plan::render(&target, &plans), json);
-        return Ok(empty_conclusion());
-    }
-    if arguments.list
+    let own_list = arguments.list
         && !matches!(
             arguments.format,
             Some(FormatSetting::Terse) | Some(FormatSetting::Json)
-        )
-    {
-        print(&list(&suite, &plans, options), false);
+        );
+    if options.plan_only || own_list {
+        let suite = cases.suite();
+        let plans: Vec<(&LoadedCase, Plan)> = suite
+            .cases
+            .iter()
+            .map(|loaded| (loaded, plan::plan(&loaded.case, &target)))
+            .collect();
+        if options.plan_only {
+            print(&crate::report::plan::render(&target, &plans), json);
+        } else {
+            print(&list(suite, &plans, options), false);
+        }
         return Ok(empty_conclusion());
     }
     let coverage = Arc::new(Coverage::default());
@@ -137,36 +133,22 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         events: events.clone(),
         keep_exchanges: !reports.is_empty(),
     });
-    let all = trials(&suite, &plans, &shared, options);
-    let selected: Vec<&Trial> = all
+    // Listing (`cargo nextest` asks `--list --ignored` which trials to skip) and selecting by
+    // the ignored flag need every trial's plan up front; a plain run streams, and a trial the
+    // target cannot run says so, with the reason, when its turn comes.
+    let flag_ignored = arguments.list || arguments.ignored || arguments.include_ignored;
+    let all = trials(&cases, &shared, options, flag_ignored);
+    let selected = all
         .iter()
         .filter(|trial| !arguments.is_filtered_out(trial))
-        .collect();
-    // An ignored trial's closure never runs (unless --include-ignored): its result is known
-    // now, from its plan.
-    let ignored_now: Vec<TrialResult> = plans
-        .iter()
-        .filter_map(|(loaded, plan)| Some((*loaded, plan.reason()?)))
-        .filter(|(loaded, _)| {
-            selected
-                .iter()
-                .any(|trial| trial.name() == loaded.trial && arguments.is_ignored(trial))
-        })
-        .map(|(loaded, reason)| TrialResult::ignored(loaded, &reason))
-        .collect();
-    let filtered_out = (all.len() - selected.len()) as u64;
+        .count();
+    let filtered_out = (all.len() - selected) as u64;
     let mut libtest_arguments = arguments.clone();
     libtest_arguments.test_threads = Some(threads.unwrap_or_else(|| target.cases_at_once()));
     if let Some(events) = &events {
-        events.started(selected.len());
-        for result in &ignored_now {
-            events.trial(result);
-        }
-        // The events above and below replace libtest-mimic's own.
+        events.started(selected);
+        // The harness's events replace libtest-mimic's own.
         libtest_arguments.logfile = Some(NULL_DEVICE.to_owned());
-    }
-    for result in ignored_now {
-        collector.add(result);
     }
     let conclusion = libtest_mimic::run(&libtest_arguments, all);
     let trial_results = collector.take();
@@ -233,7 +215,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
             trials: trial_results,
             coverage: coverage.summary(),
             calibration: calibration_report,
-            drift: drift_against_others(options, &suite, &target.name),
+            drift: drift_against_others(options, cases.suite(), &target.name),
         };
         for request in &reports {
             match request.write(&results) {
@@ -263,24 +245,28 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
     Ok(conclusion)
 }
 
-/// The suite: on a filtered run only the files the filter keeps, unless something needs them
-/// all (a coverage check the filter keeps, a report's drift section).
+/// The suite, loading: on a filtered run only the files the filter keeps, unless something
+/// needs them all (a coverage check the filter keeps, a report's drift section).
 fn load_suite(
     arguments: &Arguments,
     options: &Options,
     reporting: bool,
-) -> Result<Suite, std::io::Error> {
-    let kept = |name: &str| !arguments.is_filtered_out(&Trial::test(name, || Ok(())));
+) -> Result<Arc<StreamedSuite>, std::io::Error> {
+    // By name only: whether a trial is ignored (`--ignored` keeps only those) is known once
+    // its file is read.
+    let by_name = Arguments {
+        ignored: false,
+        ..arguments.clone()
+    };
+    let kept = |name: &str| !by_name.is_filtered_out(&Trial::test(name, || Ok(())));
     let needs_all = reporting
         || (options.coverage_trials
             && [coverage::OPERATIONS_TRIAL, coverage::ERROR_CODES_TRIAL]
                 .into_iter()
                 .any(kept));
-    if needs_all {
-        suite::load(&options.cases_dir, &options.cases_shown_as)
-    } else {
-        suite::load_selected(&options.cases_dir, &options.cases_shown_as, kept)
-    }
+    StreamedSuite::start(&options.cases_dir, &options.cases_shown_as, |name| {
+        needs_all || kept(name)
+    })
 }
 
 /// How many trials run at once as the user asked: `--test-threads`, else `RUST_TEST_THREADS`
@@ -447,6 +433,26 @@ impl Shared {
         }
     }
 
+    /// The trial of the case file at `index`, once it is loaded: its problems when it is bad,
+    /// the reason when the target cannot run it, else the case run.
+    fn run_file(
+        self: &Arc<Self>,
+        cases: &StreamedSuite,
+        index: usize,
+    ) -> Result<Completion, libtest_mimic::Failed> {
+        let loaded = match cases.get(index) {
+            Ok(loaded) => loaded,
+            Err(bad) => return self.conclude(TrialResult::bad_file(&bad)),
+        };
+        let plan = plan::plan(&loaded.case, &self.target);
+        if let Some(reason) = plan.reason() {
+            return self.conclude(TrialResult::ignored(&loaded, &reason));
+        }
+        let run = self.run_on_runtime(&loaded, &plan);
+        let message = crate::report::failure::render(&loaded, &run);
+        self.conclude(TrialResult::ran(&loaded, run, message))
+    }
+
     /// Records a trial's result (and prints its JSON events); its libtest outcome.
     fn conclude(&self, result: TrialResult) -> Result<Completion, libtest_mimic::Failed> {
         if let Some(events) = &self.events {
@@ -462,63 +468,54 @@ impl Shared {
     }
 }
 
-/// One trial per case file (bad files fail with their problems; cases the target cannot run
-/// are ignored with the reason), plus the static coverage checks. Each records its result.
+/// One trial per case file, in path order, each waiting for its own file to load: a bad file
+/// fails with its problems, a case the target cannot run is ignored with the reason, the others
+/// run. Then the static coverage checks, which wait for every file. Each records its result.
+/// With `flag_ignored` the trials the target cannot run carry libtest's ignored flag, which
+/// takes every file loaded and planned first.
 fn trials(
-    suite: &Suite,
-    plans: &[(&LoadedCase, Plan)],
+    cases: &Arc<StreamedSuite>,
     shared: &Arc<Shared>,
     options: &Options,
+    flag_ignored: bool,
 ) -> Vec<Trial> {
     // Filtered out whatever they hold: here so that libtest counts them as filtered out.
-    let mut trials: Vec<Trial> = suite
-        .unread
+    let mut trials: Vec<Trial> = cases
+        .unread()
         .iter()
         .map(|name| Trial::test(name.clone(), || Err("a case file left unread ran".into())))
         .collect();
-    for bad in &suite.bad {
-        let result = TrialResult::bad_file(bad);
-        let shared = Arc::clone(shared);
-        trials.push(Trial::ignorable_test(bad.trial.clone(), move || {
-            shared.conclude(result)
-        }));
-    }
-    for (loaded, plan) in plans {
-        let loaded = (*loaded).clone();
-        let shared = Arc::clone(shared);
-        if let Some(reason) = plan.reason() {
-            let name = loaded.trial.clone();
-            trials.push(
-                Trial::ignorable_test(name, move || {
-                    shared.conclude(TrialResult::ignored(&loaded, &reason))
-                })
-                .with_ignored_flag(true),
-            );
-            continue;
-        }
-        let plan = plan.clone();
-        trials.push(Trial::ignorable_test(loaded.trial.clone(), move || {
-            let run = shared.run_on_runtime(&loaded, &plan);
-            let message = crate::report::failure::render(&loaded, &run);
-            shared.conclude(TrialResult::ran(&loaded, run, message))
-        }));
+    for (index, name) in cases.names().iter().enumerate() {
+        let ignored = flag_ignored
+            && cases
+                .get(index)
+                .is_ok_and(|loaded| !plan::plan(&loaded.case, &shared.target).runs());
+        let (cases, shared) = (Arc::clone(cases), Arc::clone(shared));
+        trials.push(
+            Trial::ignorable_test(name.clone(), move || shared.run_file(&cases, index))
+                .with_ignored_flag(ignored),
+        );
     }
     if options.coverage_trials {
-        for (name, missing, what) in [
+        type Missing = fn(&Suite) -> Vec<String>;
+        let checks: [(&'static str, Missing, &'static str); 2] = [
             (
                 coverage::OPERATIONS_TRIAL,
-                coverage::operations_without_cases(suite),
+                coverage::operations_without_cases,
                 "operations of openapi/vlens.yaml that no case calls",
             ),
             (
                 coverage::ERROR_CODES_TRIAL,
-                coverage::error_codes_without_cases(suite),
+                coverage::error_codes_without_cases,
                 "error codes of openapi/vlens.yaml that no case expects",
             ),
-        ] {
-            let failure = (!missing.is_empty()).then(|| format!("{what}: {}", missing.join(", ")));
-            let shared = Arc::clone(shared);
+        ];
+        for (name, missing, what) in checks {
+            let (cases, shared) = (Arc::clone(cases), Arc::clone(shared));
             trials.push(Trial::ignorable_test(name, move || {
+                let missing = missing(cases.suite());
+                let failure =
+                    (!missing.is_empty()).then(|| format!("{what}: {}", missing.join(", ")));
                 shared.conclude(TrialResult::check(name, failure))
             }));
         }

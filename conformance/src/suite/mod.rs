@@ -9,6 +9,10 @@ use crate::case::{Case, read_case};
 use crate::problem::{Pos, Problem};
 use crate::yaml::{Node, parse};
 
+mod streamed;
+
+pub use streamed::StreamedSuite;
+
 /// The largest case file read: far above any real case (the biggest is a few KB), small
 /// enough that a mistaken path (a log, a device file) cannot exhaust memory.
 pub const MAX_CASE_FILE_BYTES: u64 = 256 * 1024;
@@ -70,30 +74,35 @@ pub fn load_selected(
     shown_as: &str,
     selected: impl Fn(&str) -> bool,
 ) -> Result<Suite, std::io::Error> {
+    Ok(StreamedSuite::start(dir, shown_as, selected)?
+        .suite()
+        .clone())
+}
+
+/// The case files below `dir` in path order, split into those `selected` keeps and the trial
+/// names of the others.
+fn case_files(
+    dir: &Path,
+    shown_as: &str,
+    selected: impl Fn(&str) -> bool,
+) -> Result<(Vec<CaseFile>, Vec<String>), std::io::Error> {
     let mut paths = Vec::new();
     collect(dir, &mut paths)?;
     paths.sort();
-    let mut suite = Suite::default();
-    let files: Vec<CaseFile> = paths
+    let mut unread = Vec::new();
+    let files = paths
         .into_iter()
         .map(|path| CaseFile::new(dir, shown_as, path))
         .filter_map(|file| {
             if selected(&file.trial) {
                 Some(file)
             } else {
-                suite.unread.push(file.trial);
+                unread.push(file.trial);
                 None
             }
         })
         .collect();
-    for result in load_on_every_core(&files) {
-        match result {
-            Ok(loaded) => suite.cases.push(loaded),
-            Err(bad) => suite.bad.push(bad),
-        }
-    }
-    suite.reject_duplicate_snapshots();
-    Ok(suite)
+    Ok((files, unread))
 }
 
 /// A file to load, and its names.
@@ -153,60 +162,24 @@ impl CaseFile {
             case,
         })
     }
-}
 
-/// Loads the files on every core, in two passes: the YAML of every file while the spec (which
-/// reading a case needs) loads on a thread of its own, then the cases. Each file is
-/// independent of the others, so contiguous shares keep the order. The suite is loaded before
-/// the first request, so this is the start-up time of every run; std's scoped threads do it
-/// without a thread-pool dependency for two passes over a few dozen files.
-fn load_on_every_core(files: &[CaseFile]) -> Vec<Result<LoadedCase, BadFile>> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    // A thread costs tens of microseconds; a file costs about a hundred.
-    let share = files.len().div_ceil(cores).max(8);
-    let parsed: Vec<Result<Node, BadFile>> = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            // An embedded spec that does not load is reported by whatever uses it next.
-            let _ = vlens_openapi::try_vlens();
-            let _ = vlens_openapi::try_sandbox_control();
-        });
-        let shares: Vec<_> = files
-            .chunks(share)
-            .map(|chunk| scope.spawn(|| chunk.iter().map(CaseFile::parse).collect::<Vec<_>>()))
-            .collect();
-        joined(shares)
-    });
-    std::thread::scope(|scope| {
-        let shares: Vec<_> = files
-            .chunks(share)
-            .zip(parsed.chunks(share))
-            .map(|(chunk, roots)| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .zip(roots)
-                        .map(|(file, root)| match root {
-                            Ok(root) => file.read(root),
-                            Err(bad) => Err(bad.clone()),
-                        })
-                        .collect::<Vec<_>>()
-                })
+    /// The case, read and linted from the file. A panic while reading it (a bug of the
+    /// harness, not of the file) is the file's problem too, so that nothing waiting for this
+    /// file waits forever.
+    fn load(&self) -> Result<LoadedCase, BadFile> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.read(&self.parse()?)))
+            .unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("a panic");
+                Err(self.bad(vec![Problem::new(
+                    Pos::default(),
+                    format!("the harness failed reading it (a bug, please report): {message}"),
+                )]))
             })
-            .collect();
-        joined(shares)
-    })
-}
-
-/// The results of the shares in order; a share that panicked panics here (a bug, not input).
-fn joined<T>(shares: Vec<std::thread::ScopedJoinHandle<'_, Vec<T>>>) -> Vec<T> {
-    shares
-        .into_iter()
-        .flat_map(|share| {
-            share
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
-        .collect()
+    }
 }
 
 /// The file's text, refusing one over [`MAX_CASE_FILE_BYTES`] before reading it.
@@ -244,35 +217,48 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), std::io::Error> {
 }
 
 impl Suite {
-    /// Two steps, in any files, may not write the same snapshot: the second file is bad.
-    fn reject_duplicate_snapshots(&mut self) {
-        let mut owners: BTreeMap<String, String> = BTreeMap::new();
-        let mut kept = Vec::new();
-        for loaded in std::mem::take(&mut self.cases) {
-            let mut problems = Vec::new();
-            for step in &loaded.case.steps {
-                if let Some(snapshot) = step.http().and_then(|http| http.snapshot.as_ref()) {
-                    let name = &snapshot.name;
-                    if let Some(owner) = owners.get(name) {
-                        problems.push(Problem::new(
-                            step.at,
-                            format!("snapshot name `{name}` is already used by {owner}"),
-                        ));
-                    } else {
-                        owners.insert(name.clone(), loaded.file.clone());
-                    }
+    /// Files the harness read, in path order: a case, or a file that cannot be used.
+    fn add(&mut self, result: Result<LoadedCase, BadFile>) {
+        match result {
+            Ok(loaded) => self.cases.push(loaded),
+            Err(bad) => self.bad.push(bad),
+        }
+    }
+}
+
+/// The snapshot names taken so far. Two steps, in any files, may not write the same snapshot:
+/// the file that comes second in path order is bad. Files are admitted in path order.
+#[derive(Debug, Default)]
+struct SnapshotOwners {
+    owners: BTreeMap<String, String>,
+}
+
+impl SnapshotOwners {
+    /// `result`, or a bad file when one of its snapshots belongs to a file admitted before.
+    fn admit(&mut self, result: Result<LoadedCase, BadFile>) -> Result<LoadedCase, BadFile> {
+        let loaded = result?;
+        let mut problems = Vec::new();
+        for step in &loaded.case.steps {
+            if let Some(snapshot) = step.http().and_then(|http| http.snapshot.as_ref()) {
+                let name = &snapshot.name;
+                if let Some(owner) = self.owners.get(name) {
+                    problems.push(Problem::new(
+                        step.at,
+                        format!("snapshot name `{name}` is already used by {owner}"),
+                    ));
+                } else {
+                    self.owners.insert(name.clone(), loaded.file.clone());
                 }
             }
-            if problems.is_empty() {
-                kept.push(loaded);
-            } else {
-                self.bad.push(BadFile {
-                    file: loaded.file,
-                    trial: loaded.trial,
-                    problems,
-                });
-            }
         }
-        self.cases = kept;
+        if problems.is_empty() {
+            Ok(loaded)
+        } else {
+            Err(BadFile {
+                file: loaded.file,
+                trial: loaded.trial,
+                problems,
+            })
+        }
     }
 }
