@@ -106,7 +106,7 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         let plans: Vec<(&LoadedCase, Plan)> = suite
             .cases
             .iter()
-            .map(|loaded| (loaded, plan::plan(&loaded.case, &target)))
+            .map(|loaded| (&**loaded, plan::plan(&loaded.case, &target)))
             .collect();
         if options.plan_only {
             print(&crate::report::plan::render(&target, &plans), json);
@@ -410,9 +410,8 @@ impl Shared {
     /// it uses then live on the runtime's workers, and a request goes out and its reply comes
     /// back without waking the libtest thread, which only waits for the whole case (a
     /// `block_on` here instead cost two thread switches a request, a third of the run's time).
-    fn run_on_runtime(self: &Arc<Self>, loaded: &LoadedCase, plan: &Plan) -> CaseRun {
+    fn run_on_runtime(self: &Arc<Self>, loaded: Arc<LoadedCase>, plan: Plan) -> CaseRun {
         let shared = Arc::clone(self);
-        let (loaded, plan) = (loaded.clone(), plan.clone());
         let task = self.runtime.spawn(async move {
             let context = RunContext {
                 target: &shared.target,
@@ -448,7 +447,7 @@ impl Shared {
         if let Some(reason) = plan.reason() {
             return self.conclude(TrialResult::ignored(&loaded, &reason));
         }
-        let run = self.run_on_runtime(&loaded, &plan);
+        let run = self.run_on_runtime(Arc::clone(&loaded), plan);
         let message = crate::report::failure::render(&loaded, &run);
         self.conclude(TrialResult::ran(&loaded, run, message))
     }

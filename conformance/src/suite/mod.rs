@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::case::{Case, read_case};
 use crate::problem::{Pos, Problem};
@@ -53,7 +54,7 @@ impl fmt::Display for BadFile {
 #[derive(Debug, Clone, Default)]
 pub struct Suite {
     /// Cases that load.
-    pub cases: Vec<LoadedCase>,
+    pub cases: Vec<Arc<LoadedCase>>,
     /// Files that do not.
     pub bad: Vec<BadFile>,
     /// The trial names of the files left unread ([`load_selected`]).
@@ -218,7 +219,7 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), std::io::Error> {
 
 impl Suite {
     /// Files the harness read, in path order: a case, or a file that cannot be used.
-    fn add(&mut self, result: Result<LoadedCase, BadFile>) {
+    fn add(&mut self, result: Result<Arc<LoadedCase>, BadFile>) {
         match result {
             Ok(loaded) => self.cases.push(loaded),
             Err(bad) => self.bad.push(bad),
@@ -235,7 +236,7 @@ struct SnapshotOwners {
 
 impl SnapshotOwners {
     /// `result`, or a bad file when one of its snapshots belongs to a file admitted before.
-    fn admit(&mut self, result: Result<LoadedCase, BadFile>) -> Result<LoadedCase, BadFile> {
+    fn admit(&mut self, result: Result<LoadedCase, BadFile>) -> Result<Arc<LoadedCase>, BadFile> {
         let loaded = result?;
         let mut problems = Vec::new();
         for step in &loaded.case.steps {
@@ -252,7 +253,7 @@ impl SnapshotOwners {
             }
         }
         if problems.is_empty() {
-            Ok(loaded)
+            Ok(Arc::new(loaded))
         } else {
             Err(BadFile {
                 file: loaded.file,

@@ -33,7 +33,7 @@ struct State {
     /// Loaded, by position, until its turn to be admitted.
     waiting: Vec<Option<Result<LoadedCase, BadFile>>>,
     /// The files admitted, in path order: every file before `admitted.len()` is final.
-    admitted: Vec<Result<LoadedCase, BadFile>>,
+    admitted: Vec<Result<Arc<LoadedCase>, BadFile>>,
     owners: SnapshotOwners,
 }
 
@@ -104,7 +104,7 @@ impl StreamedSuite {
     }
 
     /// The file at `index` of [`Self::names`], once it and every file before it are loaded.
-    pub fn get(&self, index: usize) -> Result<LoadedCase, BadFile> {
+    pub fn get(&self, index: usize) -> Result<Arc<LoadedCase>, BadFile> {
         let mut state = self.lock();
         loop {
             if let Some(result) = state.admitted.get(index) {
