@@ -18,6 +18,7 @@ pub mod drift;
 pub mod harness;
 pub mod http;
 pub mod lint;
+mod panics;
 pub mod plan;
 pub mod problem;
 pub mod recipients;

@@ -243,14 +243,16 @@ impl SnapshotStore {
 
 /// Whether insta panicked because the snapshot did not match (its usual way of failing).
 fn is_snapshot_failure(payload: &Box<dyn std::any::Any + Send>) -> bool {
-    panic_text(payload).starts_with("snapshot assertion for")
+    crate::panics::message(&**payload).is_some_and(is_snapshot_assertion)
+}
+
+/// Whether a panic's message is insta's failed snapshot assertion.
+pub(crate) fn is_snapshot_assertion(message: &str) -> bool {
+    message.starts_with("snapshot assertion for")
 }
 
 fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
+    crate::panics::message(&**payload)
         .unwrap_or("snapshot assertion failed")
         .lines()
         .next()

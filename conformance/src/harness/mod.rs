@@ -370,13 +370,8 @@ fn list(suite: &Suite, plans: &[(&LoadedCase, Plan)], options: &Options) -> Stri
 fn quiet_snapshot_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let message = info
-            .payload()
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| info.payload().downcast_ref::<&str>().copied())
-            .unwrap_or_default();
-        if !message.starts_with("snapshot assertion for") {
+        let message = crate::panics::message(info.payload()).unwrap_or_default();
+        if !crate::snapshot::is_snapshot_assertion(message) {
             default(info);
         }
     }));

@@ -170,11 +170,7 @@ impl CaseFile {
     fn load(&self) -> Result<LoadedCase, BadFile> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.read(&self.parse()?)))
             .unwrap_or_else(|panic| {
-                let message = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("a panic");
+                let message = crate::panics::message(&*panic).unwrap_or("a panic");
                 Err(self.bad(vec![Problem::new(
                     Pos::default(),
                     format!("the harness failed reading it (a bug, please report): {message}"),
