@@ -134,9 +134,9 @@ pub fn run(arguments: &Arguments, options: &Options) -> Result<Conclusion, Harne
         keep_exchanges: !reports.is_empty(),
     });
     // Listing (`cargo nextest` asks `--list --ignored` which trials to skip) and selecting by
-    // the ignored flag need every trial's plan up front; a plain run streams, and a trial the
-    // target cannot run says so, with the reason, when its turn comes.
-    let flag_ignored = arguments.list || arguments.ignored || arguments.include_ignored;
+    // the ignored flag (`--ignored`) need every trial's plan up front; any other run streams,
+    // and a trial the target cannot run says so, with the reason, when its turn comes.
+    let flag_ignored = arguments.list || arguments.ignored;
     let all = trials(&cases, &shared, options, flag_ignored);
     let selected = all
         .iter()
@@ -435,8 +435,13 @@ impl Shared {
         index: usize,
     ) -> Result<Completion, libtest_mimic::Failed> {
         let loaded = match cases.get(index) {
-            Ok(loaded) => loaded,
-            Err(bad) => return self.conclude(TrialResult::bad_file(&bad)),
+            Some(Ok(loaded)) => loaded,
+            Some(Err(bad)) => return self.conclude(TrialResult::bad_file(&bad)),
+            None => {
+                return Err(
+                    "the harness lost this trial's case file (a bug, please report)".into(),
+                );
+            }
         };
         let plan = plan::plan(&loaded.case, &self.target);
         if let Some(reason) = plan.reason() {
@@ -483,7 +488,8 @@ fn trials(
         let ignored = flag_ignored
             && cases
                 .get(index)
-                .is_ok_and(|loaded| !plan::plan(&loaded.case, &shared.target).runs());
+                .and_then(Result::ok)
+                .is_some_and(|loaded| !plan::plan(&loaded.case, &shared.target).runs());
         let (cases, shared) = (Arc::clone(cases), Arc::clone(shared));
         trials.push(
             Trial::ignorable_test(name.clone(), move || shared.run_file(&cases, index))

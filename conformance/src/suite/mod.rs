@@ -179,11 +179,14 @@ impl CaseFile {
     }
 }
 
-/// The file's text, refusing one over [`MAX_CASE_FILE_BYTES`] before reading it.
+/// The file's text, refusing one over [`MAX_CASE_FILE_BYTES`] before reading it, and anything
+/// but a regular file (a FIFO named `x.yaml` would block the read, and the run, forever).
 fn read_text(path: &Path) -> Result<String, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|error| format!("cannot be read: {error}"))?
-        .len();
+    let metadata = std::fs::metadata(path).map_err(|error| format!("cannot be read: {error}"))?;
+    if !metadata.is_file() {
+        return Err("is not a regular file".to_owned());
+    }
+    let size = metadata.len();
     if size > MAX_CASE_FILE_BYTES {
         return Err(format!(
             "is {size} bytes, over the limit of {MAX_CASE_FILE_BYTES} for a case file"

@@ -11,8 +11,7 @@
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
-use super::{BadFile, LoadedCase, SnapshotOwners, Suite, case_files};
-use crate::problem::{Pos, Problem};
+use super::{BadFile, CaseFile, LoadedCase, SnapshotOwners, Suite, case_files};
 
 /// The case files of a directory, loading.
 #[derive(Debug)]
@@ -48,6 +47,26 @@ impl StreamedSuite {
         shown_as: &str,
         selected: impl Fn(&str) -> bool,
     ) -> Result<Arc<StreamedSuite>, std::io::Error> {
+        let (suite, files) = StreamedSuite::listed(dir, shown_as, selected)?;
+        // One core is left to the target's set-up and the first cases, which then start
+        // without waiting for a scheduler's turn; files load faster than cases run, so one
+        // loader keeps ahead of them on two cores.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let loaders = files
+            .len()
+            .div_ceil(FILES_PER_THREAD)
+            .clamp(1, cores.saturating_sub(1).max(1));
+        suite.load_in_background(files, loaders);
+        Ok(suite)
+    }
+
+    /// The suite of the files below `dir`, none loaded yet, and the files to load; the spec
+    /// starts loading on a thread of its own.
+    fn listed(
+        dir: &Path,
+        shown_as: &str,
+        selected: impl Fn(&str) -> bool,
+    ) -> Result<(Arc<StreamedSuite>, Vec<CaseFile>), std::io::Error> {
         // The spec, which linting needs, loads while the directory is listed and the first
         // files are parsed. One that does not load is reported by whatever uses it next.
         let spec = || {
@@ -69,17 +88,15 @@ impl StreamedSuite {
             admitted: Condvar::new(),
             whole: OnceLock::new(),
         });
+        Ok((suite, files))
+    }
+
+    /// Loads `files` on `loaders` threads, each taking every `loaders`-th file in path order.
+    fn load_in_background(self: &Arc<Self>, files: Vec<CaseFile>, loaders: usize) {
         let files = Arc::new(files);
-        // One core is left to the target's set-up and the first cases, which then start
-        // without waiting for a scheduler's turn; files load faster than cases run, so one
-        // loader keeps ahead of them on two cores.
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let threads = files
-            .len()
-            .div_ceil(FILES_PER_THREAD)
-            .clamp(1, cores.saturating_sub(1).max(1));
+        let threads = loaders.max(1);
         for first in 0..threads {
-            let (suite, files) = (Arc::clone(&suite), Arc::clone(&files));
+            let (suite, files) = (Arc::clone(self), Arc::clone(&files));
             let load = move || {
                 for index in (first..files.len()).step_by(threads) {
                     suite.put(index, files[index].load());
@@ -90,7 +107,6 @@ impl StreamedSuite {
                 load();
             }
         }
-        Ok(suite)
     }
 
     /// The trial names of the files being read, in path order.
@@ -103,23 +119,16 @@ impl StreamedSuite {
         &self.unread
     }
 
-    /// The file at `index` of [`Self::names`], once it and every file before it are loaded.
-    pub fn get(&self, index: usize) -> Result<Arc<LoadedCase>, BadFile> {
+    /// The file at `index` of [`Self::names`], once it and every file before it are loaded;
+    /// `None` for an index past the last file.
+    pub fn get(&self, index: usize) -> Option<Result<Arc<LoadedCase>, BadFile>> {
+        if index >= self.names.len() {
+            return None;
+        }
         let mut state = self.lock();
         loop {
             if let Some(result) = state.admitted.get(index) {
-                return result.clone();
-            }
-            if index >= self.names.len() {
-                // Not a file of this suite: nothing will ever be admitted there.
-                return Err(BadFile {
-                    file: format!("case file #{index}"),
-                    trial: format!("#{index}"),
-                    problems: vec![Problem::new(
-                        Pos::default(),
-                        format!("there are {} case files", self.names.len()),
-                    )],
-                });
+                return Some(result.clone());
             }
             state = self
                 .admitted
@@ -199,19 +208,22 @@ mod tests {
             std::fs::write(dir.path().join(format!("c{n:02}.yaml")), case(&snapshot)).unwrap();
         }
         std::fs::write(dir.path().join("c40.yaml"), "name: [unclosed").unwrap();
-        let suite = StreamedSuite::start(dir.path(), "cases", |name| name != "c39").unwrap();
+        // Three loaders, interleaved, whatever this machine's cores.
+        let (suite, files) =
+            StreamedSuite::listed(dir.path(), "cases", |name| name != "c39").unwrap();
+        suite.load_in_background(files, 3);
         assert_eq!(suite.unread(), ["c39"]);
         assert_eq!(suite.names().len(), 40);
         // Asked for last first: it waits for every file before it.
-        assert!(suite.get(39).is_err_and(|bad| bad.trial == "c40"));
-        let bad = suite.get(7).unwrap_err();
+        assert!(suite.get(39).unwrap().is_err_and(|bad| bad.trial == "c40"));
+        let bad = suite.get(7).unwrap().unwrap_err();
         assert_eq!(bad.trial, "c07");
         assert_eq!(
             bad.problems[0].message,
             "snapshot name `s02` is already used by cases/c02.yaml"
         );
-        assert_eq!(suite.get(2).unwrap().trial, "c02");
-        assert!(suite.get(40).is_err(), "not a file of the suite");
+        assert_eq!(suite.get(2).unwrap().unwrap().trial, "c02");
+        assert!(suite.get(40).is_none(), "not a file of the suite");
         let whole = suite.suite();
         assert_eq!(whole.cases.len(), 38);
         let bad: Vec<&str> = whole.bad.iter().map(|bad| bad.trial.as_str()).collect();
@@ -221,6 +233,23 @@ mod tests {
         let mut sorted = names.clone();
         sorted.sort_unstable();
         assert_eq!(names, sorted, "path order");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_named_like_a_case_file_is_a_bad_file_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.yaml"), case("s-a")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("b.yaml"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let suite = super::super::load(dir.path(), "cases").unwrap();
+        assert_eq!(suite.cases.len(), 1);
+        assert_eq!(suite.bad.len(), 1);
+        assert_eq!(suite.bad[0].trial, "b");
+        assert_eq!(suite.bad[0].problems[0].message, "is not a regular file");
     }
 
     #[test]
