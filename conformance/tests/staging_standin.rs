@@ -162,8 +162,8 @@ timeout = "20s"
 
 [time]
 max_wait = "20s"
-otp_lifetime = "3s"
-signing_link_lifetime = "4s"
+otp_lifetime = "5s"
+signing_link_lifetime = "6s"
 access_token_lifetime = "24h"
 
 [identity]
@@ -293,16 +293,18 @@ fn the_default_suite_passes_twice_on_a_staging_stand_in() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (sandbox, proxy, users) = runtime.block_on(async {
         let bound = standin::bind().await;
-        // A QA tenant: short lifetimes, and throttles relaxed enough for two runs in a row on
-        // the same six users (a real staging tenant for QA needs the same; see the README).
+        // A QA tenant: short lifetimes (long enough that an OTP read through the OTP command
+        // is still valid on a starved machine), and throttles relaxed enough for two runs in a
+        // row on the same six users (a real staging tenant for QA needs the same; see the
+        // README).
         let relaxed = vlens_sandbox::Limit {
             max: 100,
             window_seconds: 900,
         };
         let config = vlens_sandbox::SandboxConfig {
             lifetimes: vlens_sandbox::Lifetimes {
-                otp_seconds: 3,
-                link_seconds: 4,
+                otp_seconds: 5,
+                link_seconds: 6,
                 ..Default::default()
             },
             rate_limits: vlens_sandbox::RateLimits {
