@@ -17,37 +17,14 @@ API_KEY=sandbox-api-key
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-
-echo "building the release binary..." >&2
-cargo build --release -q -p vlens-sandbox
-binary="${CARGO_TARGET_DIR:-$root/target}/release/vlens-sandbox"
+source sandbox/bench/lib.sh
 
 # The crowd needs a file descriptor per connection, on both sides.
 ulimit -n 4096 2>/dev/null || true
 
-work=$(mktemp -d)
-RUST_LOG=warn "$binary" --host 127.0.0.1 --port 0 --seed 1 >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-cleanup() {
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-base=""
-for _ in $(seq 1 100); do
-    base=$(sed -n 's/^vlens-sandbox listening on //p' "$work/stdout")
-    [ -n "$base" ] && break
-    sleep 0.1
-done
-case "$base" in
-    http://127.0.0.1:*) ;;
-    *) echo "the sandbox did not start (or not on 127.0.0.1): $(cat "$work/stderr")" >&2; exit 1 ;;
-esac
+start_sandbox
 port=${base##*:}
 
-json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4; }
 token=$(curl -sf -X POST "$base/__sandbox/users" -H "ApiKey: $API_KEY" -H 'Content-Type: application/json' \
     -d '{}' | json_field accessToken)
 [ -n "$token" ] || { echo "fixture set-up failed" >&2; exit 1; }

@@ -17,42 +17,15 @@ API_KEY=sandbox-api-key
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+source sandbox/bench/lib.sh
 
-if ! command -v wrk >/dev/null; then
-    echo "wrk is missing; installing it with apt-get" >&2
-    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+need_wrk
 
-echo "building the release binary..." >&2
-cargo build --release -q -p vlens-sandbox
-binary="${CARGO_TARGET_DIR:-$root/target}/release/vlens-sandbox"
-
-work=$(mktemp -d)
 # --rate-limits off: a throttled StepRequestOtp still answers HTTP 200 (TooManyOtpRequests in the
 # envelope), so with the limits on wrk would measure refusals after the tenth OTP.
-RUST_LOG=warn "$binary" --host 127.0.0.1 --port 0 --seed 1 --rate-limits off \
-    >"$work/stdout" 2>"$work/stderr" &
-pid=$!
-cleanup() {
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-base=""
-for _ in $(seq 1 100); do
-    base=$(sed -n 's/^vlens-sandbox listening on //p' "$work/stdout")
-    [ -n "$base" ] && break
-    sleep 0.1
-done
-case "$base" in
-    http://127.0.0.1:*) ;;
-    *) echo "the sandbox did not start (or not on 127.0.0.1): $(cat "$work/stderr")" >&2; exit 1 ;;
-esac
+start_sandbox --rate-limits off
 
 # A verified user (registered in Cairo) and an approved Personal Loan, through the control API.
-json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4; }
 user=$(curl -sf -X POST "$base/__sandbox/users" -H "ApiKey: $API_KEY" -H 'Content-Type: application/json' -d '{}')
 token=$(printf '%s' "$user" | json_field accessToken)
 request=$(curl -sf -X POST "$base/api/BusinessRequest/Create/414" \

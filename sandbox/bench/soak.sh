@@ -25,45 +25,23 @@ API_KEY=sandbox-api-key
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+source sandbox/bench/lib.sh
 
-if ! command -v wrk >/dev/null; then
-    echo "wrk is missing; installing it with apt-get" >&2
-    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+need_wrk
 
-echo "building the release binary..." >&2
-cargo build --release -q -p vlens-sandbox
-binary="${CARGO_TARGET_DIR:-$root/target}/release/vlens-sandbox"
-
-work=$(mktemp -d)
-RUST_LOG=warn "$binary" --host 127.0.0.1 --port 0 --seed 1 --rate-limits off \
-    >"$work/stdout" 2>"$work/stderr" &
-pid=$!
 jobs_started=()
-cleanup() {
-    for job in "${jobs_started[@]}"; do kill "$job" 2>/dev/null || true; done
-    kill "$pid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$work"
+before_stop() {
+    for job in "${jobs_started[@]}"; do
+        kill "$job" 2>/dev/null || true
+        wait "$job" 2>/dev/null || true
+    done
 }
-trap cleanup EXIT
-
-base=""
-for _ in $(seq 1 100); do
-    base=$(sed -n 's/^vlens-sandbox listening on //p' "$work/stdout")
-    [ -n "$base" ] && break
-    sleep 0.1
-done
-case "$base" in
-    http://127.0.0.1:*) ;;
-    *) echo "the sandbox did not start (or not on 127.0.0.1): $(cat "$work/stderr")" >&2; exit 1 ;;
-esac
+start_sandbox --rate-limits off
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$pid/status"; }
 mb() { awk -v kb="$1" 'BEGIN {printf "%.1f MB", kb / 1024}'; }
 
-json_field() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4; }
 post() { curl -sf -X POST "$base$1" -H "ApiKey: $2" -H 'Content-Type: application/json' -d "$3"; }
 
 # The isolated tenant T, a verified user of it and an approved Personal Loan.
