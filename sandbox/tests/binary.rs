@@ -66,23 +66,7 @@ impl Drop for Child {
 
 #[tokio::test]
 async fn port_0_prints_the_url_and_api_key_replaces_the_default_key() {
-    let mut child = Child(
-        Command::new(BINARY)
-            .args(["--port", "0", "--api-key", "my-own-key", "--seed", "3"])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starts"),
-    );
-    let stdout = child.0.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("a line");
-    let url = line
-        .trim()
-        .strip_prefix("vlens-sandbox listening on ")
-        .expect("the bound URL is printed")
-        .to_string();
+    let (_child, url) = spawn(&["--api-key", "my-own-key", "--seed", "3"]);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     vlens_client::tls::install_crypto_provider();
     let http = reqwest::Client::new();

@@ -175,7 +175,7 @@ mod tests {
 
     use super::*;
     use crate::defaults;
-    use crate::store::{Activation, BusinessRequestRecord, Store};
+    use crate::store::{BusinessRequestRecord, Store};
 
     /// Issue 8: hosted pages scanned every tenant under its lock. A link of the Other tenant
     /// must open while the Default tenant's lock is held elsewhere (a scan in id order would
@@ -190,17 +190,7 @@ mod tests {
         let (request_id, hash) = other.with_state(|records, now| {
             let id = records.new_uuid();
             records
-                .add_request(BusinessRequestRecord {
-                    id,
-                    number: "REQ-2026-00001".to_string(),
-                    owner: 100,
-                    product_id: defaults::PERSONAL_LOAN_TYPE_ID,
-                    status: 2,
-                    values: Default::default(),
-                    created_at: now,
-                    modified_at: None,
-                    activation: Activation::default(),
-                })
+                .add_request(BusinessRequestRecord::approved_loan(id, now))
                 .expect("room");
             let hash = records.issue_link(&other.keys.link_key, LinkPurpose::Signing, id, now);
             (id, hash)

@@ -152,6 +152,25 @@ pub struct BusinessRequestRecord {
     pub activation: Activation,
 }
 
+#[cfg(test)]
+impl BusinessRequestRecord {
+    /// An approved Personal Loan of user 100 made at `now`, for the store's and the hosted
+    /// pages' own tests.
+    pub fn approved_loan(id: Uuid, now: DateTime<Utc>) -> BusinessRequestRecord {
+        BusinessRequestRecord {
+            id,
+            number: "REQ-2026-00001".to_string(),
+            owner: 100,
+            product_id: crate::defaults::PERSONAL_LOAN_TYPE_ID,
+            status: 2,
+            values: BTreeMap::new(),
+            created_at: now,
+            modified_at: None,
+            activation: Activation::default(),
+        }
+    }
+}
+
 /// An issued signing or payment link, kept by its SecurityHash.
 #[derive(Debug, Clone)]
 pub struct Link {

@@ -104,14 +104,8 @@ impl TenantState {
     /// Opens a new identity-verification transaction for `owner` (None: ApiKey only), if one
     /// more fits (`caps.transactions`); returns its id.
     pub fn new_transaction(&mut self, owner: Option<i64>, now: DateTime<Utc>) -> ApiResult<Uuid> {
-        let cap = self.caps().transactions;
-        if self.transactions.len() >= cap {
-            return Err(full(
-                "identity-verification transactions",
-                cap,
-                "transactions",
-            ));
-        }
+        // No image yet: its bytes are charged when an ID side arrives.
+        self.room_for_transaction(0)?;
         let id = self.new_uuid();
         let id_number = self.new_id_number();
         self.transactions.insert(
@@ -374,17 +368,7 @@ mod tests {
         let index = tenant.with_state(|state, now| {
             let id = state.new_uuid();
             state
-                .add_request(BusinessRequestRecord {
-                    id,
-                    number: "REQ-2026-00001".to_string(),
-                    owner: 100,
-                    product_id: defaults::PERSONAL_LOAN_TYPE_ID,
-                    status: 2,
-                    values: Default::default(),
-                    created_at: now,
-                    modified_at: None,
-                    activation: Default::default(),
-                })
+                .add_request(BusinessRequestRecord::approved_loan(id, now))
                 .expect("room");
             assert_eq!(state.index.tenant_of(id), Some(defaults::DEFAULT_TENANT_ID));
             Arc::clone(&state.index)
