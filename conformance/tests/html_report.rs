@@ -167,13 +167,7 @@ fn a_fixed_run_renders_as_one_self_contained_page() {
         failed.text.contains("the case auth/admin_login <&>"),
         "escaped and read back"
     );
-    let marked: Vec<&str> = failed
-        .named("span")
-        .into_iter()
-        .filter(|s| s.has_class("layer") && s.has_class("failed"))
-        .map(|s| s.text.as_str())
-        .collect();
-    assert_eq!(marked, ["snapshot"]);
+    assert_eq!(failed.failed_layers(), ["snapshot"]);
     let diff = failed
         .named("pre")
         .into_iter()

@@ -199,13 +199,7 @@ fn one_run_writes_three_reports_that_show_the_failure_and_the_reason() {
         .find(|t| t.attr("id") == format!("trial-{FAILING}"))
         .unwrap();
     assert!(failed.has_class("failed") && failed.attr("open") == "open");
-    let marked: Vec<&str> = failed
-        .named("span")
-        .into_iter()
-        .filter(|s| s.has_class("layer") && s.has_class("failed"))
-        .map(|s| s.text.as_str())
-        .collect();
-    assert_eq!(marked, ["expectation"]);
+    assert_eq!(failed.failed_layers(), ["expectation"]);
     for class in ["request", "reply", "curl"] {
         assert!(
             failed.named("details").iter().any(|d| d.has_class(class)),

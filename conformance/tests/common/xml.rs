@@ -43,6 +43,15 @@ impl Element {
     pub fn has_class(&self, class: &str) -> bool {
         self.attr("class").split_whitespace().any(|c| c == class)
     }
+
+    /// The check layers the HTML report marks failed inside this element (a case).
+    pub fn failed_layers(&self) -> Vec<&str> {
+        self.named("span")
+            .into_iter()
+            .filter(|s| s.has_class("layer") && s.has_class("failed"))
+            .map(|s| s.text.as_str())
+            .collect()
+    }
 }
 
 /// Parses a document; panics (the test fails) when it is not well-formed.
