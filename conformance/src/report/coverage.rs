@@ -213,6 +213,23 @@ pub struct Totals {
     pub error_codes_declared: usize,
 }
 
+/// `operations 32/32, declared responses 96/96, error codes 40/40`, as the table and the HTML
+/// report both say it.
+impl std::fmt::Display for Totals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "operations {}/{}, declared responses {}/{}, error codes {}/{}",
+            self.operations,
+            self.operations_declared,
+            self.responses,
+            self.responses_declared,
+            self.error_codes,
+            self.error_codes_declared,
+        )
+    }
+}
+
 /// The coverage table as text.
 pub fn table(summary: &CoverageSummary) -> String {
     let mark = |mark: &Mark| format!("{}{}", if mark.exercised { '+' } else { '-' }, mark.name);
@@ -245,17 +262,7 @@ pub fn table(summary: &CoverageSummary) -> String {
             codes.join(", ")
         );
     }
-    let totals = summary.totals;
-    let _ = writeln!(
-        out,
-        "  operations {}/{}, declared responses {}/{}, error codes {}/{}",
-        totals.operations,
-        totals.operations_declared,
-        totals.responses,
-        totals.responses_declared,
-        totals.error_codes,
-        totals.error_codes_declared,
-    );
+    let _ = writeln!(out, "  {}", summary.totals);
     if !summary.codes_not_exercised.is_empty() {
         let _ = writeln!(
             out,
