@@ -19,7 +19,9 @@ use std::process::Command;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use vlens_conformance::recipients::PhoneRange;
+use vlens_sandbox::control::{CreateTenantInput, CreateUserInput};
 use vlens_sandbox::defaults;
+use vlens_sandbox::kit::{Kit, default_location};
 
 const PHONES: &str = "+20155501####";
 const EMAIL_DOMAIN: &str = "standin.example";
@@ -29,26 +31,22 @@ const OTHER_USERS: usize = 2;
 
 /// A third tenant, whose settings require a confirmed email: its name and ApiKey.
 async fn provision_email_tenant(sandbox: &str) -> (String, String) {
-    let reply: Value = reqwest::Client::new()
-        .post(format!("{sandbox}/__sandbox/tenants"))
-        .header("ApiKey", defaults::DEFAULT_API_KEY)
-        .json(&json!({ "requireEmailConfirmation": true }))
-        .send()
-        .await
+    let tenant = Kit::connect(sandbox, defaults::DEFAULT_API_KEY)
         .unwrap()
-        .json()
+        .isolated_tenant_with(&CreateTenantInput::new().require_email_confirmation(true))
         .await
         .unwrap();
-    let text = |key: &str| reply["data"][key].as_str().unwrap().to_owned();
-    (text("tenancyName"), text("apiKey"))
+    let info = tenant.tenant().unwrap();
+    (
+        info.tenancy_name.clone(),
+        info.api_key.expose_secret().to_owned(),
+    )
 }
 
 /// Makes the pool a Vlens tenant would have set up for its QA team: verified users with a
 /// password and a known device, inside the test range; two of them in the tenant that
 /// requires a confirmed email, one with an unconfirmed email.
 async fn provision_pool(sandbox: &str, email_key: &str) -> Vec<Value> {
-    vlens_client::tls::install_crypto_provider();
-    let http = reqwest::Client::new();
     let mut users = Vec::new();
     for index in 0..MAIN_USERS + OTHER_USERS + 2 {
         let tenant = if index < MAIN_USERS {
@@ -64,35 +62,27 @@ async fn provision_pool(sandbox: &str, email_key: &str) -> Vec<Value> {
             _ => email_key,
         };
         let phone = format!("+2015550100{index:02}");
-        let mut body = json!({
-            "phoneNumber": phone,
-            "password": POOL_PASSWORD,
-            "geoLocation": {"latitude": defaults::DEFAULT_LATITUDE, "longitude": defaults::DEFAULT_LONGITUDE},
-        });
         // Every pool user alike (each with an email): a snapshot of a user's own data must
         // not depend on which user the pool gave the case.
-        body["email"] = json!(format!("pool{index}@{EMAIL_DOMAIN}"));
+        let mut input = CreateUserInput::new()
+            .phone_number(phone.clone())
+            .password(POOL_PASSWORD)
+            .geo_location(default_location())
+            .email(format!("pool{index}@{EMAIL_DOMAIN}"));
         let unconfirmed = index == MAIN_USERS + OTHER_USERS;
         if unconfirmed {
-            body["emailConfirmed"] = json!(false);
+            input = input.email_confirmed(false);
         }
-        let reply: Value = http
-            .post(format!("{sandbox}/__sandbox/users"))
-            .header("ApiKey", key)
-            .json(&body)
-            .send()
-            .await
+        let user = Kit::connect(sandbox, key)
             .unwrap()
-            .json()
+            .user(&input)
             .await
             .unwrap();
-        let data = reply["data"].clone();
-        assert!(data["imei"].is_string(), "{reply}");
         users.push(json!({
             "phone": phone,
-            "device": data["imei"],
-            "transactionId": data["transactionId"],
-            "email": data["email"],
+            "device": user.imei,
+            "transactionId": user.transaction_id,
+            "email": user.email,
             "tenant": tenant,
             "unconfirmed": unconfirmed,
         }));
