@@ -127,13 +127,7 @@ fn tristate_fields(spec: &ApiSpec) -> BTreeMap<String, Vec<String>> {
         let Some(schema) = schemas.and_then(|s| s.get(name)) else {
             continue;
         };
-        let required: Vec<&str> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let required = crate::diff::shape::required(schema);
         let nullable: Vec<String> = schema
             .get("properties")
             .and_then(Value::as_object)

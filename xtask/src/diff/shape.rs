@@ -195,13 +195,7 @@ fn merge_object(
     {
         merge_object(document, member, depth + 1, fields);
     }
-    let required: BTreeSet<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let required = required(schema);
     for (name, property) in schema
         .get("properties")
         .and_then(Value::as_object)
@@ -227,6 +221,17 @@ fn merge_object(
             field.required = true;
         }
     }
+}
+
+/// The names an object schema lists as `required`.
+pub fn required(schema: &Value) -> BTreeSet<&str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// `X` of `{$ref: '#/components/schemas/X'}`.
